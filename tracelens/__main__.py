@@ -1,0 +1,5 @@
+"""``python -m tracelens``."""
+
+from tracelens.cli import run
+
+run()

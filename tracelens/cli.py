@@ -1,0 +1,115 @@
+"""The command line: thin commands that call the API and hand the result to a reporter.
+
+Exit codes (README "Exit codes"): 0 ok, 1 findings at or above the threshold, 2 usage or input
+error, 3 internal error. A user error is one line on stderr; a traceback only with TRACELENS_DEBUG=1.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+import click
+
+from tracelens import __version__
+from tracelens.api import iter_events
+from tracelens.errors import ExitCode, InputError, TracelensError
+from tracelens.parse.summary import ParseSummary
+from tracelens.read.reader import ReadStats
+from tracelens.reporters import events as events_reporter
+from tracelens.reporters.console import safe, stderr_console, stdout_console
+
+FILES = click.argument("files", nargs=-1, required=True, metavar="FILE...")
+LENIENT = click.option(
+    "--lenient",
+    is_flag=True,
+    help="Also read documentation excerpts: records without header, PDF-wrapped lines joined.",
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="tracelens")
+def cli() -> None:
+    """Where WebSphere plug-in session affinity failed, and why.
+
+    Reads http_plugin.log files (plain, .gz, or - for standard input) written at LogLevel Trace or
+    Stats.
+    """
+
+
+@cli.command()
+@FILES
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True,
+              help="One JSON object per record, or a table.")
+@click.option("--summary", is_flag=True, help="Print only the count per kind, the accounting and the unparsed records.")
+@LENIENT
+def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool) -> None:
+    """Parse FILE... into typed records.
+
+    Every non-blank line becomes one record (a line holding several interleaved records becomes
+    several): a typed event, a generic `message`, or `unparsed` with a reason.
+    """
+    stats = ReadStats()
+    counts = ParseSummary()
+    events = iter_events(files, stats, lenient=lenient)
+    if summary:
+        for event in events:
+            counts.add(event)
+    elif fmt == "jsonl":
+        events_reporter.write_jsonl(events, sys.stdout, counts)
+    else:
+        events_reporter.write_table(events, stdout_console(), counts)
+    accounting = counts.accounting(stats)
+    if not stats.physical_lines:
+        raise InputError(f"{', '.join(stats.files)}: empty input, no log lines")
+    if summary:
+        events_reporter.write_summary(counts, accounting, stats.files, stats.damage, stdout_console())
+    else:
+        for note in stats.damage:
+            stderr_console().print(f"tracelens: warning: damaged input: {safe(note)}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: run the CLI, turn every failure into one line and a named exit code."""
+    try:
+        rv = cli.main(args=list(argv) if argv is not None else None, prog_name="tracelens", standalone_mode=False)
+    except TracelensError as exc:
+        _error(exc.message)
+        return int(exc.code)
+    except click.exceptions.Abort:
+        _error("aborted")
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return ExitCode.USAGE
+    except BrokenPipeError:
+        # the reader of our output went away (| head): not an error of ours
+        _quiet_stdout()
+        return ExitCode.OK
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
+        if os.environ.get("TRACELENS_DEBUG"):
+            raise
+        _error(f"internal error: {type(exc).__name__}: {safe(str(exc))} (set TRACELENS_DEBUG=1 for the traceback)")
+        return ExitCode.INTERNAL
+    # click returns the exit code of --help, --version and ctx.exit(); a command returns None
+    return rv if isinstance(rv, int) else ExitCode.OK
+
+
+def _error(message: str) -> None:
+    stderr_console().print(f"tracelens: error: {safe(message)}", soft_wrap=True)
+
+
+def _quiet_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except OSError:
+        pass
+
+
+def run() -> None:
+    sys.exit(main())

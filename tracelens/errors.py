@@ -1,0 +1,32 @@
+"""Errors that end a run with a one-line message and a named exit code."""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """The exit codes, as documented in the README."""
+
+    OK = 0
+    FINDINGS = 1  # a finding at or above the --fail-on threshold
+    USAGE = 2  # bad usage or unusable input (missing file, bad configuration, ...)
+    INTERNAL = 3  # a bug in tracelens; TRACELENS_DEBUG=1 shows the traceback
+
+
+class TracelensError(Exception):
+    """An error the user can act on: printed as one line, then exit with ``code``."""
+
+    code = ExitCode.USAGE
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InputError(TracelensError):
+    """An input file that cannot be read at all."""
+
+
+class ConfigError(TracelensError):
+    """A plugin-cfg.xml or tracelens settings file that cannot be used."""

@@ -1,0 +1,124 @@
+"""Parse stage: one raw record -> one typed event; never raises.
+
+Two passes of the same grammar: the record's structure (header, level, body shape) with the start
+symbol ``record``, then its message with ``message``, ``bare_message`` or ``banner``. A record whose
+structure does not parse becomes :class:`Unparsed` with a reason; a record whose message has no typed
+rule becomes :class:`Message` (component, function and text kept).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
+
+from tracelens.parse import events as ev
+from tracelens.parse.grammar import Body, Header, build_parser
+from tracelens.read.reader import RawRecord
+
+# Known bad records, labelled (lark's match_examples): the label becomes the unparsed reason.
+_BAD_EXAMPLES: dict[str, list[str]] = {
+    "no record header": [
+        "ws_common: websphereGetStream: Connect timeout fired",
+        "hello world",
+        "TRACE: ws_common: websphereGetStream: Connect timeout fired",
+    ],
+    "malformed timestamp": [
+        "[Wed Dec 3 15:40:13 2014] 00000dbc 00000e78 - TRACE: x",
+        "[2014-12-03 15:40:13] 00000dbc 00000e78 - TRACE: x",
+        "[Wed Dec 03 15:40 2014] 00000dbc 00000e78 - TRACE: x",
+        "[11/Sep/2017:18:43] 006a00f8 00000001 - TRACE: x",
+    ],
+    "malformed process or thread id": [
+        "[Wed Dec 03 15:40:13 2014] 00000dbcz 00000e78 - TRACE: x",
+        "[Wed Dec 03 15:40:13 2014]  00000e78 - TRACE: x",
+        "[Wed Dec 03 15:40:13 2014] 00000dbc - TRACE: x",
+        "[Wed Dec 03 15:40:13 2014] 00000dbc 00000e78 TRACE: x",
+    ],
+    "unknown level word": [
+        "[Wed Dec 03 15:40:13 2014] 00000dbc 00000e78 - INFO: x",
+        "[Wed Dec 03 15:40:13 2014] 00000dbc 00000e78 - trace: x",
+    ],
+}
+
+_reason_cache: dict[Any, str] = {}
+
+
+def _reason(exc: UnexpectedInput, text: str, start: str) -> str:
+    if isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", None) == "$END":
+        return "header without a record (truncated line)"
+    parser = build_parser()
+    state = getattr(exc.state, "position", exc.state)
+    key = (type(exc).__name__, state, start, getattr(exc, "char", None) == "[")
+    label = _reason_cache.get(key)
+    if label is None:
+        try:
+            label = exc.match_examples(functools.partial(parser.parse, start=start), _BAD_EXAMPLES, use_accepts=True) or "does not follow the log grammar"
+        except LarkError:
+            label = "does not follow the log grammar"
+        _reason_cache[key] = label
+    if any(ord(ch) < 32 and ch != "\t" for ch in text):
+        label = "control characters in the line"
+    column = getattr(exc, "column", None)
+    return f"{label} (column {column})" if isinstance(column, int) and column > 1 else label
+
+
+class RecordParser:
+    """Parses records; ``lenient`` also accepts header-less documentation excerpts."""
+
+    def __init__(self, lenient: bool = False) -> None:
+        self.lenient = lenient
+        self._lark = build_parser()
+
+    def parse(self, raw: RawRecord) -> ev.Event:
+        try:
+            header, body = self._structure(raw.text)
+        except UnexpectedInput as exc:
+            return ev.Unparsed(raw.file, raw.line, None, None, None, None, None, None,
+                               reason=_reason(exc, raw.text, "record"), text=raw.text)
+        except (LarkError, ValueError, KeyError) as exc:
+            # ValueError: a date the calendar does not have (Feb 30), an out-of-range hour
+            return ev.Unparsed(raw.file, raw.line, None, None, None, None, None, None,
+                               reason=f"invalid header value ({exc})", text=raw.text)
+        time = header.time if header else None
+        pid = header.pid if header else None
+        tid = header.tid if header else None
+        common = (raw.file, raw.line, time, pid, tid, body.level, body.component, body.function)
+        payload = self._message(body)
+        if payload is None:
+            return ev.Message(*common, text=body.text)
+        cls, fields = payload
+        return cls(*common, **fields)
+
+    def _structure(self, text: str) -> tuple[Header | None, Body]:
+        if not self.lenient or text.startswith("["):
+            result: tuple[Header | None, Body] = self._lark.parse(text, start="record")
+            return result
+        try:
+            result = self._lark.parse(text, start="bare_record")
+        except UnexpectedInput:
+            result = self._lark.parse(text, start="body_record")
+        return result
+
+    def _message(self, body: Body) -> tuple[type[ev.Event], dict[str, Any]] | None:
+        if body.shape == "empty":
+            return None
+        if body.shape == "located":
+            start = "message"
+        elif body.level is ev.Level.PLUGIN and body.shape == "bare":
+            start = "banner"
+        else:
+            start = "bare_message"
+        try:
+            payload: tuple[type[ev.Event], dict[str, Any]] = self._lark.parse(body.text, start=start)
+        except (LarkError, ValueError):
+            return None
+        return payload
+
+
+def parse_records(records: Iterable[RawRecord], lenient: bool = False) -> Iterator[ev.Event]:
+    parser = RecordParser(lenient=lenient)
+    for raw in records:
+        yield parser.parse(raw)

@@ -1,0 +1,72 @@
+"""Parse stage: count what the parser produced and reconcile it with what the reader read."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from tracelens.parse import events as ev
+from tracelens.read.reader import ReadStats
+
+UNPARSED_EXAMPLES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Accounting:
+    """Every non-blank physical line ends up in exactly one record; these numbers prove it."""
+
+    physical_lines: int
+    blank_lines: int
+    split_records: int
+    joined_lines: int
+    records: int
+    typed: int
+    messages: int
+    unparsed: int
+
+    @property
+    def expected_records(self) -> int:
+        return self.physical_lines - self.blank_lines + self.split_records - self.joined_lines
+
+    @property
+    def reconciles(self) -> bool:
+        return self.records == self.expected_records == self.typed + self.messages + self.unparsed
+
+    def sentence(self) -> str:
+        verdict = "every non-blank line is accounted for" if self.reconciles else "LINES ARE MISSING"
+        return (
+            f"{verdict}: {self.physical_lines} lines - {self.blank_lines} blank"
+            f" + {self.split_records} split - {self.joined_lines} joined = {self.expected_records} records;"
+            f" {self.records} records = {self.typed} typed + {self.messages} message + {self.unparsed} unparsed"
+        )
+
+
+@dataclass(slots=True)
+class ParseSummary:
+    """Counts per event kind, and the first unparsed records as examples."""
+
+    kinds: Counter[str] = field(default_factory=Counter)
+    unparsed_examples: list[ev.Unparsed] = field(default_factory=list)
+
+    def add(self, event: ev.Event) -> None:
+        self.kinds[event.kind] += 1
+        if isinstance(event, ev.Unparsed) and len(self.unparsed_examples) < UNPARSED_EXAMPLES:
+            self.unparsed_examples.append(event)
+
+    @property
+    def records(self) -> int:
+        return sum(self.kinds.values())
+
+    def accounting(self, stats: ReadStats) -> Accounting:
+        messages = self.kinds.get(ev.Message.kind, 0)
+        unparsed = self.kinds.get(ev.Unparsed.kind, 0)
+        return Accounting(
+            physical_lines=stats.physical_lines,
+            blank_lines=stats.blank_lines,
+            split_records=stats.split_records,
+            joined_lines=stats.joined_lines,
+            records=self.records,
+            typed=self.records - messages - unparsed,
+            messages=messages,
+            unparsed=unparsed,
+        )

@@ -1,0 +1,195 @@
+"""Read stage: files, ``.gz`` files and standard input -> records with their file and line number.
+
+The only stage that opens files. It decodes each line on its own (UTF-8, else Latin-1, so that a
+stray byte never stops a run), drops CR line ends, counts blank lines, splits a physical line that
+holds several records (plug-ins up to 8.0 interleave the writes of different processes, §1.4 of the
+facts) and, for header-less documentation excerpts (``lenient``), joins PDF-wrapped continuation lines
+back onto their record. Every physical line is counted in :class:`ReadStats`, so that the parse
+summary can reconcile what it was given with what it produced.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import os
+import sys
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from tracelens.errors import InputError
+from tracelens.parse.grammar import header_regex, record_start_regex
+
+STDIN = "-"
+_GZIP_MAGIC = b"\x1f\x8b"
+_SNIFF_BYTES = 65536
+# Text has few control characters; a capture that is mostly control bytes is not a log
+_BINARY_RATIO = 0.10
+_TEXT_CONTROLS = {9, 10, 12, 13}
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record's text, where it came from, and whether it shared its physical line."""
+
+    file: str
+    line: int
+    text: str
+
+
+@dataclass(slots=True)
+class ReadStats:
+    """What the reader saw; the parse summary reconciles these with the records it parsed."""
+
+    files: list[str] = field(default_factory=list)
+    physical_lines: int = 0
+    blank_lines: int = 0
+    bytes_read: int = 0
+    split_records: int = 0  # records that began after another record on the same physical line
+    joined_lines: int = 0  # continuation lines joined onto their record (lenient mode)
+    latin1_lines: int = 0  # lines that were not UTF-8 and were read as Latin-1
+    damage: list[str] = field(default_factory=list)  # e.g. a truncated .gz, with file and line
+
+    @property
+    def record_lines(self) -> int:
+        return self.physical_lines - self.blank_lines
+
+    @property
+    def expected_records(self) -> int:
+        return self.record_lines + self.split_records - self.joined_lines
+
+
+def _open(path: str) -> tuple[str, BinaryIO]:
+    if path == STDIN:
+        return "<stdin>", sys.stdin.buffer
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a directory, not a log file")
+    try:
+        raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except PermissionError:
+        raise InputError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    return path, raw
+
+
+def check_inputs(paths: Iterable[str]) -> None:
+    """Fail early, before any output, when a path cannot be opened; ``-`` may appear once."""
+    seen_stdin = False
+    for path in paths:
+        if path == STDIN:
+            if seen_stdin:
+                raise InputError("standard input (-) can be read only once")
+            seen_stdin = True
+            continue
+        _, stream = _open(path)
+        stream.close()
+
+
+def _sniff(name: str, stream: BinaryIO) -> BinaryIO:
+    """Decompress gzip by its magic number, and refuse what is plainly not text."""
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
+    head = buffered.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+    if head[:2] == _GZIP_MAGIC:
+        gz = gzip.GzipFile(fileobj=buffered)
+        try:
+            inner = io.BufferedReader(gz)  # type: ignore[arg-type]
+            head = inner.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputError(f"{name}: not a readable gzip file ({exc})") from None
+        buffered = inner
+    if head:
+        controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS)
+        if controls / len(head) > _BINARY_RATIO:
+            raise InputError(f"{name}: binary data, not a plug-in log")
+    return buffered
+
+
+def _decode(raw: bytes, stats: ReadStats) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        stats.latin1_lines += 1
+        return raw.decode("latin-1")
+
+
+def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats) -> Iterator[tuple[int, str]]:
+    lineno = 0
+    try:
+        for raw in stream:
+            lineno += 1
+            stats.bytes_read += len(raw)
+            text = _decode(raw, stats).rstrip("\r\n")
+            yield lineno, text
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        stats.damage.append(f"{name}: compressed data ends early after line {lineno} ({exc})")
+    except OSError as exc:
+        stats.damage.append(f"{name}: read error after line {lineno} ({exc})")
+
+
+def _split(line: str) -> list[str]:
+    """Split a physical line at every later record header (§1.4)."""
+    if line.find("[", 1) < 0:
+        return [line]
+    starts = [m.start() for m in header_regex().finditer(line, 1)]
+    if not starts:
+        return [line]
+    cuts = [0, *starts, len(line)]
+    return [line[a:b] for a, b in zip(cuts, cuts[1:]) if line[a:b]]
+
+
+def read_records(paths: Iterable[str], stats: ReadStats, lenient: bool = False) -> Iterator[RawRecord]:
+    """Every record of every file, in file order; raises :class:`InputError` for an unusable file."""
+    for path in paths:
+        name, stream = _open(path)
+        stats.files.append(name)
+        try:
+            data = _sniff(name, stream)
+            if lenient:
+                yield from _lenient(name, _physical_lines(name, data, stats), stats)
+            else:
+                yield from _strict(name, _physical_lines(name, data, stats), stats)
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+
+def _strict(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) -> Iterator[RawRecord]:
+    for lineno, text in lines:
+        stats.physical_lines += 1
+        if not text.strip():
+            stats.blank_lines += 1
+            continue
+        pieces = _split(text)
+        stats.split_records += len(pieces) - 1
+        for piece in pieces:
+            yield RawRecord(name, lineno, piece)
+
+
+def _lenient(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) -> Iterator[RawRecord]:
+    """Like :func:`_strict`, but a line that starts no record continues the one before (PDF wrapping)."""
+    starts = record_start_regex()
+    pending: RawRecord | None = None
+    for lineno, text in lines:
+        stats.physical_lines += 1
+        if not text.strip():
+            stats.blank_lines += 1
+            continue
+        pieces = _split(text)
+        stats.split_records += len(pieces) - 1
+        first = pieces[0]
+        if pending is not None and not starts.match(first):
+            # the wrapped line lost its break, never a word: one space between the halves
+            pending = RawRecord(pending.file, pending.line, pending.text.rstrip(" ") + " " + first.strip())
+            stats.joined_lines += 1
+            pieces = pieces[1:]
+        for piece in pieces:
+            if pending is not None:
+                yield pending
+            pending = RawRecord(name, lineno, piece)
+    if pending is not None:
+        yield pending
