@@ -13,11 +13,12 @@ from collections.abc import Sequence
 import click
 
 from tracelens import __version__
-from tracelens.api import iter_events
+from tracelens.api import Reconstruction, iter_events, reconstruct
 from tracelens.errors import ExitCode, InputError, TracelensError
 from tracelens.parse.summary import ParseSummary
 from tracelens.read.reader import ReadStats
 from tracelens.reporters import events as events_reporter
+from tracelens.reporters import tables
 from tracelens.reporters.console import safe, stderr_console, stdout_console
 
 FILES = click.argument("files", nargs=-1, required=True, metavar="FILE...")
@@ -68,6 +69,50 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool) -> Non
     else:
         for note in stats.damage:
             stderr_console().print(f"tracelens: warning: damaged input: {safe(note)}")
+
+
+TABLE_OR_JSONL = click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table",
+                              show_default=True, help="A table for reading, or one JSON object per row.")
+
+
+def _reconstruct(files: tuple[str, ...], lenient: bool) -> Reconstruction:
+    result = reconstruct(files, lenient=lenient)
+    if not result.stats.physical_lines:
+        raise InputError(f"{', '.join(result.stats.files)}: empty input, no log lines")
+    return result
+
+
+@cli.command()
+@FILES
+@TABLE_OR_JSONL
+@LENIENT
+def requests(files: tuple[str, ...], fmt: str, lenient: bool) -> None:
+    """One row per request: time, process, thread, URI, session, clone IDs, attempts, member, status.
+
+    Requests are rebuilt per (pid, tid), so interleaved threads and processes are fine; a request cut
+    by the start or end of the log is kept and marked partial.
+    """
+    result = _reconstruct(files, lenient)
+    if fmt == "jsonl":
+        tables.requests_jsonl(result.requests, sys.stdout)
+    else:
+        tables.requests_table(result.requests, stdout_console())
+
+
+@cli.command()
+@FILES
+@TABLE_OR_JSONL
+@LENIENT
+def members(files: tuple[str, ...], fmt: str, lenient: bool) -> None:
+    """Per web-server process and member: down intervals with reasons, counters, weights.
+
+    The plug-in keeps this state separately in each process, and so does this view.
+    """
+    result = _reconstruct(files, lenient)
+    if fmt == "jsonl":
+        tables.members_jsonl(result.tracker, sys.stdout)
+    else:
+        tables.members_table(result.tracker, stdout_console())
 
 
 def main(argv: Sequence[str] | None = None) -> int:

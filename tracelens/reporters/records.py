@@ -1,0 +1,108 @@
+"""Reporters: requests, sessions and member state as plain JSON-ready dicts (one shape for every format)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from tracelens.requests.assemble import Request
+from tracelens.requests.cookies import SessionCookie
+from tracelens.requests.sessions import Session
+from tracelens.state.members import DownInterval, MemberRecord
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t is not None else None
+
+
+def cookie_dict(c: SessionCookie | None) -> dict[str, Any] | None:
+    if c is None:
+        return None
+    return {"raw": c.raw, "cache_id": c.cache_id, "session_id": c.session_id, "clone_ids": list(c.clone_ids),
+            "malformed": c.malformed}
+
+
+def request_dict(r: Request) -> dict[str, Any]:
+    return {
+        "file": r.file,
+        "first_line": r.first_line,
+        "last_line": r.last_line,
+        "time": _iso(r.begin),
+        "end": _iso(r.end),
+        "duration_s": r.duration.total_seconds() if r.duration is not None else None,
+        "pid": r.pid,
+        "tid": r.tid,
+        "partial": [p.value for p in r.partial],
+        "method": r.method,
+        "uri": r.uri,
+        "vhost": r.vhost,
+        "affinity_source": r.affinity_source.value if r.affinity_source else None,
+        "session_id": r.session_id,
+        "cookie": cookie_dict(r.cookie),
+        "cookie_line": r.cookie_line,
+        "clone_ids": list(r.cookie.clone_ids) if r.cookie else [],
+        "attempts": [
+            {"member": a.member, "line": a.line, "by_affinity": a.by_affinity, "outcome": a.outcome.value,
+             "outcome_line": a.outcome_line, "host": a.host, "port": a.port, "status": a.status}
+            for a in r.attempts
+        ],
+        "served_by": r.served_by,
+        "status": r.status,
+        "set_cookie": cookie_dict(r.set_cookie),
+        "set_cookie_line": r.set_cookie_line,
+        "cookie_outcome": r.cookie_outcome.value,
+        "no_member_line": r.no_member_line,
+        "mark_downs": [{"member": m, "line": line} for m, line in r.mark_downs],
+    }
+
+
+def interval_dict(iv: DownInterval) -> dict[str, Any]:
+    return {
+        "pid": iv.pid,
+        "member": iv.member,
+        "file": iv.file,
+        "start": _iso(iv.start),
+        "start_line": iv.start_line,
+        "reason": iv.reason.value,
+        "reason_line": iv.reason_line,
+        "end": _iso(iv.end),
+        "end_line": iv.end_line,
+        "end_reason": iv.end_reason.value if iv.end_reason else None,
+        "seconds": iv.seconds,
+        "retry_due": _iso(iv.retry_due),
+        "retry_due_line": iv.retry_due_line,
+        "countdowns": [{"time": _iso(c.time), "line": c.line, "retry_in": c.seconds} for c in iv.countdowns],
+        "failed_retries": list(iv.repeats),
+    }
+
+
+def member_dict(rec: MemberRecord) -> dict[str, Any]:
+    last = rec.counters[-1] if rec.counters else None
+    return {
+        "pid": rec.pid,
+        "member": rec.member,
+        "state_at_end": rec.state.value,
+        "first_line": rec.first_line,
+        "last_line": rec.last_line,
+        "requests_served": rec.requests_served,
+        "down_intervals": [interval_dict(iv) for iv in rec.intervals],
+        "counters": None if last is None else {
+            "line": last.line, "pending": last.pending, "failed": last.failed, "affinity": last.affinity,
+            "total": last.total, "non_affinity": last.total - last.affinity,
+        },
+        "counter_resets": list(rec.counter_resets),
+        "weights": [{"line": w.line, "source": w.source, "current": w.current, "maximum": w.maximum}
+                    for w in rec.weights[-20:]],
+        "max_connections_reached_lines": list(rec.max_connections_lines),
+    }
+
+
+def session_dict(s: Session) -> dict[str, Any]:
+    return {
+        "id": s.session_id,
+        "members": list(s.members),
+        "switches": s.switches,
+        "processes": list(s.processes),
+        "requests": [{"time": _iso(st.time), "pid": st.pid, "tid": st.tid, "file": st.file, "line": st.line,
+                      "served_by": st.served_by} for st in s.steps],
+    }

@@ -1,0 +1,122 @@
+"""Reporters: requests and members as JSON lines or as tables for the terminal."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import IO
+
+from rich.console import Console
+from rich.text import Text
+
+from tracelens.reporters.console import safe, safe_text
+from tracelens.reporters.records import member_dict, request_dict
+from tracelens.requests.assemble import AttemptOutcome, Request
+from tracelens.state.members import MemberRecord, MemberTracker
+
+
+def write_jsonl(rows: Iterable[dict[str, object]], out: IO[str]) -> None:
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False))
+        out.write("\n")
+
+
+def requests_jsonl(requests: Iterable[Request], out: IO[str]) -> None:
+    write_jsonl((request_dict(r) for r in requests), out)
+
+
+def _attempts(r: Request) -> Text:
+    t = Text()
+    for i, a in enumerate(r.attempts):
+        if i:
+            t.append(" → ")
+        t.append(safe(a.member or "?"))
+        if a.outcome is not AttemptOutcome.SERVED:
+            t.append(f" ({a.outcome.value})", style="red" if a.outcome.failed else "dim")
+    return t
+
+
+def _hms(t: object) -> str:
+    return t.strftime("%Y-%m-%d %H:%M:%S") if t is not None else "-"  # type: ignore[attr-defined]
+
+
+def requests_table(requests: Iterable[Request], console: Console) -> None:
+    """Two lines per request, which read at any width: where and what, then what happened."""
+    header = Text("line  time                 pid/tid            uri  session [clone IDs]\n", style="bold")
+    header.append("      attempts → served by, status, cookie outcome", style="bold")
+    console.print(header)
+    for r in requests:
+        first = Text(f"{r.first_line:<5} {_hms(r.begin)}  ")
+        first.append(safe(f"{r.pid}/{r.tid or '-'}"))
+        first.append("  ")
+        first.append(safe(r.uri or "-"))
+        if r.session_id:
+            first.append("  ")
+            first.append(safe(r.session_id), style="cyan")
+            if r.cookie and r.cookie.clone_ids:
+                first.append(safe(" [" + ":".join(r.cookie.clone_ids) + "]"))
+        if r.cookie is not None and not r.cookie.valid:
+            first.append(safe(f"  malformed cookie: {r.cookie.malformed}"), style="red")
+        second = Text("      ")
+        second.append_text(_attempts(r) if r.attempts else Text("no attempt logged", style="dim"))
+        second.append("  → ")
+        second.append(safe(r.served_by or "no member"), style="bold" if r.served_by else "bold red")
+        second.append(f", {r.status if r.status is not None else 'no status'}")
+        if r.cookie_outcome.value != "none":
+            second.append(f", {r.cookie_outcome.value}")
+        if r.partial:
+            second.append(f"  (partial: {', '.join(p.value for p in r.partial)})", style="yellow")
+        console.print(first)
+        console.print(second)
+
+
+def _records(tracker: MemberTracker) -> list[MemberRecord]:
+    return [tracker.members[k] for k in sorted(tracker.members)]
+
+
+def members_jsonl(tracker: MemberTracker, out: IO[str]) -> None:
+    write_jsonl((member_dict(rec) for rec in _records(tracker)), out)
+
+
+def members_table(tracker: MemberTracker, console: Console) -> None:
+    """Per process, each member: its state at the end, its down intervals, counters and weights."""
+    current_pid = None
+    for rec in _records(tracker):
+        if rec.pid != current_pid:
+            current_pid = rec.pid
+            console.print(Text(f"process {safe(rec.pid)}", style="bold underline"))
+        line = Text("  ")
+        line.append(safe(rec.member), style="bold")
+        line.append(f"  {rec.state.value} at the end, served {rec.requests_served}")
+        last = rec.counters[-1] if rec.counters else None
+        if last is not None:
+            line.append(f"; STATS total {last.total} (affinity {last.affinity}, failed {last.failed},"
+                        f" pending {last.pending})")
+        if rec.counter_resets:
+            line.append(f"; counters reset at line {', '.join(map(str, rec.counter_resets))}", style="yellow")
+        if rec.weights:
+            line.append("; weights " + ", ".join(
+                f"{w.source} {w.current}" + (f"/{w.maximum}" if w.maximum is not None else "")
+                for w in rec.weights[-3:]))
+        if rec.max_connections_lines:
+            line.append(f"; MaxConnections reached {len(rec.max_connections_lines)}x", style="yellow")
+        console.print(line)
+        if not rec.intervals:
+            console.print(Text("    never marked down", style="green"))
+        for iv in rec.intervals:
+            row = Text("    down ", style="red")
+            row.append(f"{_hms(iv.start)} → {_hms(iv.end) if iv.end else '…'}")
+            if iv.seconds is not None:
+                row.append(f" ({iv.seconds:.0f} s)")
+            row.append(f", {iv.reason.value} (line {iv.start_line}")
+            row.append(f", cause line {iv.reason_line})" if iv.reason_line else ")")
+            if iv.countdowns:
+                row.append(f", retry in {iv.countdowns[0].seconds} … {iv.countdowns[-1].seconds}")
+            if iv.retry_due_line:
+                row.append(f", retry due line {iv.retry_due_line}")
+            if iv.end_reason is not None:
+                row.append(f", ended: {iv.end_reason.value}" + (f" (line {iv.end_line})" if iv.end_line else ""))
+            console.print(row)
+    for obs in tracker.observations:
+        console.print(safe_text(f"observation: {obs.file}:{obs.line}: {obs.message}"
+                                + (f" (see line {obs.previous_line})" if obs.previous_line else ""), style="yellow"))

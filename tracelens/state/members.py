@@ -1,0 +1,496 @@
+"""State stage: what each web-server process believed about each cluster member, over time.
+
+Theory of operation
+-------------------
+The plug-in keeps its view of the cluster **per web-server process** (facts §4.6): a member marked
+down in pid A says nothing about pid B, and a successful response on another connection of the same
+process clears the mark. So the key of everything here is ``(pid, member)``.
+
+Each key moves through :class:`MemberState`: ``UNKNOWN`` (no evidence yet) → ``UP`` / ``DOWN``
+(``RETRY_DUE`` once the retry interval has passed) → ``UP`` again ("back up"). Events become
+:class:`Signal` s, and the whole behaviour is the table :data:`TRANSITIONS`:
+``(state, signal) -> (next state, action)``. Rules every change must keep:
+
+1. A transition is looked up, never improvised: a pair missing from the table is a bug.
+2. A line that contradicts the model (``markedDown 0`` while the member is down and no recovery was
+   seen; ``markedDown 1`` while it is up and no mark-down was seen) is recorded as an
+   :class:`Observation` with both line numbers. The model then follows the log: the log is what the
+   process believed.
+3. Down intervals are facts from the log (start line, reason, end line and how it ended). Retry
+   countdowns are kept as logged; computing them from the retry interval is the routing stage's job.
+4. A process restart (``Plugins loaded.``) or a STATS counter that goes down (restart or configuration
+   reload) closes every open interval of that process and returns its members to ``UNKNOWN``.
+5. No I/O, no exceptions for odd input: the tracker accepts any event sequence.
+
+Why a mark-down happened comes from the same thread's preceding failure (connect refused, connect
+timeout, ServerIOTimeout, a 5xx response): the tracker remembers the last failure per ``(pid, tid)``.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tracelens.parse import events as ev
+
+
+class MemberState(str, enum.Enum):
+    UNKNOWN = "unknown"
+    UP = "up"
+    DOWN = "down"
+    RETRY_DUE = "retry_due"
+
+
+class DownReason(str, enum.Enum):
+    """Why a member was marked down, from the failure the same thread logged just before."""
+
+    CONNECT_REFUSED = "connect_refused"
+    CONNECT_TIMEOUT = "connect_timeout"
+    SERVER_IO_TIMEOUT = "server_io_timeout"
+    HTTP_5XX = "http_5xx"
+    STREAM_FAILED = "stream_failed"
+    MARKED_DOWN = "marked_down"  # an explicit `Marking X down` with no failure seen before it
+    BEFORE_LOG = "before_log"  # first seen already down: the mark-down is not in the log
+    UNSEEN = "unseen"  # was up, then reported down with no mark-down line in between
+
+
+class EndReason(str, enum.Enum):
+    """How a down interval ended."""
+
+    MARKED_UP = "marked_up"
+    SERVED = "served"  # a response from the member in this process
+    STATUS_UP = "status_up"  # a status line with markedDown 0
+    RESTART = "restart"  # the process restarted or reloaded its configuration
+    LOG_END = "log_end"  # still down when the log ends
+
+
+class Signal(str, enum.Enum):
+    MARK_DOWN = "mark_down"
+    MARK_UP = "mark_up"
+    STATUS_DOWN = "status_down"  # markedDown 1, retryNow 0 (or `is marked down; retry in N`)
+    STATUS_RETRY = "status_retry"  # markedDown 1, retryNow 1 (or `Time to retry server`)
+    STATUS_UP = "status_up"  # markedDown 0
+    SERVED = "served"
+
+
+class Action(str, enum.Enum):
+    NONE = "none"
+    OPEN = "open"  # open a down interval
+    OPEN_UNSEEN = "open_unseen"  # open one, and record a contradiction: no mark-down was seen
+    OPEN_BEFORE_LOG = "open_before_log"  # first evidence is "down": it began before the log
+    CLOSE = "close"  # close the open interval (recovery seen)
+    CLOSE_CONTRADICTION = "close_contradiction"  # close it, and record: no recovery was seen
+    NOTE_RETRY_DUE = "note_retry_due"
+    NOTE_REPEAT = "note_repeat"  # marked down again while down: a failed retry probe
+
+
+S, G, A = MemberState, Signal, Action
+
+#: The state machine. Every (state, signal) pair is here.
+TRANSITIONS: dict[tuple[MemberState, Signal], tuple[MemberState, Action]] = {
+    (S.UNKNOWN, G.MARK_DOWN): (S.DOWN, A.OPEN),
+    (S.UNKNOWN, G.STATUS_DOWN): (S.DOWN, A.OPEN_BEFORE_LOG),
+    (S.UNKNOWN, G.STATUS_RETRY): (S.RETRY_DUE, A.OPEN_BEFORE_LOG),
+    (S.UNKNOWN, G.STATUS_UP): (S.UP, A.NONE),
+    (S.UNKNOWN, G.MARK_UP): (S.UP, A.NONE),
+    (S.UNKNOWN, G.SERVED): (S.UP, A.NONE),
+    (S.UP, G.MARK_DOWN): (S.DOWN, A.OPEN),
+    (S.UP, G.STATUS_DOWN): (S.DOWN, A.OPEN_UNSEEN),
+    (S.UP, G.STATUS_RETRY): (S.RETRY_DUE, A.OPEN_UNSEEN),
+    (S.UP, G.STATUS_UP): (S.UP, A.NONE),
+    (S.UP, G.MARK_UP): (S.UP, A.NONE),
+    (S.UP, G.SERVED): (S.UP, A.NONE),
+    (S.DOWN, G.MARK_DOWN): (S.DOWN, A.NOTE_REPEAT),
+    (S.DOWN, G.STATUS_DOWN): (S.DOWN, A.NONE),
+    (S.DOWN, G.STATUS_RETRY): (S.RETRY_DUE, A.NOTE_RETRY_DUE),
+    (S.DOWN, G.STATUS_UP): (S.UP, A.CLOSE_CONTRADICTION),
+    (S.DOWN, G.MARK_UP): (S.UP, A.CLOSE),
+    # TUNE61: a response on another connection of the same process marks the member up again
+    (S.DOWN, G.SERVED): (S.UP, A.CLOSE),
+    (S.RETRY_DUE, G.MARK_DOWN): (S.DOWN, A.NOTE_REPEAT),
+    # a new countdown without a mark-down line: the retry probe failed where the log does not say
+    (S.RETRY_DUE, G.STATUS_DOWN): (S.DOWN, A.NOTE_REPEAT),
+    (S.RETRY_DUE, G.STATUS_RETRY): (S.RETRY_DUE, A.NONE),
+    (S.RETRY_DUE, G.STATUS_UP): (S.UP, A.CLOSE),
+    (S.RETRY_DUE, G.MARK_UP): (S.UP, A.CLOSE),
+    (S.RETRY_DUE, G.SERVED): (S.UP, A.CLOSE),
+}
+
+_END_BY_SIGNAL = {G.MARK_UP: EndReason.MARKED_UP, G.SERVED: EndReason.SERVED, G.STATUS_UP: EndReason.STATUS_UP}
+
+
+@dataclass(frozen=True, slots=True)
+class Countdown:
+    """A retry countdown as the log wrote it (``retry in N``, ``retryInSec N``)."""
+
+    time: datetime | None
+    line: int
+    seconds: int
+
+
+@dataclass(slots=True)
+class DownInterval:
+    """A member marked down in one process: from the mark-down (or first evidence) to recovery."""
+
+    pid: str
+    member: str
+    file: str
+    start_line: int
+    start: datetime | None
+    reason: DownReason
+    reason_line: int | None = None
+    end_line: int | None = None
+    end: datetime | None = None
+    end_reason: EndReason | None = None
+    countdowns: list[Countdown] = field(default_factory=list)
+    retry_due_line: int | None = None  # first `retryNow 1` / `Time to retry server`
+    retry_due: datetime | None = None
+    repeats: list[int] = field(default_factory=list)  # lines of further mark-downs (failed retry probes)
+
+    @property
+    def seconds(self) -> float | None:
+        if self.start is None or self.end is None:
+            return None
+        return (self.end - self.start).total_seconds()
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """A log line that contradicts what the model believed, with the line that made it believe so."""
+
+    pid: str
+    member: str
+    file: str
+    line: int
+    previous_line: int | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class CounterSnapshot:
+    """A STATS summary: cumulative per process (pending, failed, affinity, total)."""
+
+    time: datetime | None
+    line: int
+    pending: int
+    failed: int
+    affinity: int
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class WeightSeen:
+    time: datetime | None
+    line: int
+    source: str  # "picked" (lockedServerGroupUseServer), "state" (weights_need_reset/assureWeightsValid)
+    current: int
+    maximum: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberView:
+    """What a process believed about one member at one moment (for the routing replay)."""
+
+    member: str
+    state: MemberState
+    down_since: datetime | None
+    reason: DownReason | None
+    reached_max_connections: bool
+
+
+@dataclass(slots=True)
+class MemberRecord:
+    """Everything tracked for one ``(pid, member)``."""
+
+    pid: str
+    member: str
+    state: MemberState = MemberState.UNKNOWN
+    state_line: int | None = None  # the line that put it in this state
+    intervals: list[DownInterval] = field(default_factory=list)
+    counters: list[CounterSnapshot] = field(default_factory=list)
+    counter_resets: list[int] = field(default_factory=list)
+    weights: list[WeightSeen] = field(default_factory=list)
+    max_connections_lines: list[int] = field(default_factory=list)
+    first_line: int | None = None
+    last_line: int | None = None
+    requests_served: int = 0
+    last_wlb_allows: int | None = None
+    at_max_connections: bool = False  # the latest status line or warning said MaxConnections was reached
+
+    @property
+    def open_interval(self) -> DownInterval | None:
+        if self.intervals and self.intervals[-1].end_reason is None:
+            return self.intervals[-1]
+        return None
+
+    def view(self) -> MemberView:
+        iv = self.open_interval
+        return MemberView(
+            member=self.member,
+            state=self.state,
+            down_since=iv.start if iv else None,
+            reason=iv.reason if iv else None,
+            reached_max_connections=self.at_max_connections,
+        )
+
+
+_FAILURE_BY_EVENT: dict[type[ev.Event], DownReason] = {
+    ev.ConnectFailed: DownReason.CONNECT_REFUSED,
+    ev.ConnectTimeoutFired: DownReason.CONNECT_TIMEOUT,
+    ev.ServerIOTimeoutFired: DownReason.SERVER_IO_TIMEOUT,
+    ev.StreamCreateFailed: DownReason.STREAM_FAILED,
+    ev.ReadFailed: DownReason.STREAM_FAILED,
+}
+# a more specific failure of the same attempt is not overwritten by the generic one that follows it
+_GENERIC = {DownReason.STREAM_FAILED}
+
+
+class MemberTracker:
+    """Consumes events in log order; answers what each process believed about each member."""
+
+    def __init__(self) -> None:
+        self.members: dict[tuple[str, str], MemberRecord] = {}
+        self.observations: list[Observation] = []
+        self.restarts: list[tuple[str, int]] = []  # (pid, line)
+        self._failure: dict[tuple[str, str | None], tuple[DownReason, int]] = {}
+        self._current: dict[tuple[str, str | None], str] = {}
+        self._file = ""
+
+    # ---------------------------------------------------------------- queries
+
+    def record(self, pid: str, member: str) -> MemberRecord:
+        key = (pid, member)
+        rec = self.members.get(key)
+        if rec is None:
+            rec = self.members[key] = MemberRecord(pid, member)
+        return rec
+
+    def snapshot(self, pid: str) -> tuple[MemberView, ...]:
+        """What process ``pid`` believes now about every member it has evidence of."""
+        return tuple(rec.view() for (p, _), rec in sorted(self.members.items()) if p == pid)
+
+    def intervals(self) -> list[DownInterval]:
+        out = [iv for rec in self.members.values() for iv in rec.intervals]
+        out.sort(key=lambda iv: (iv.file, iv.start_line, iv.pid, iv.member))
+        return out
+
+    # ---------------------------------------------------------------- input
+
+    def feed(self, events: Iterable[ev.Event]) -> None:
+        for event in events:
+            self.on_event(event)
+
+    def on_event(self, event: ev.Event) -> None:
+        pid = event.pid
+        if pid is None and event.time is None and event.line:
+            pid = "-"  # header-less excerpts: one anonymous process
+        if pid is None:
+            return
+        self._file = event.file
+        handler = _HANDLERS.get(type(event))
+        if handler is not None:
+            handler(self, pid, event)
+
+    def finish(self, last_time: datetime | None = None, last_line: int | None = None) -> None:
+        """Close what is still open when the log ends."""
+        for rec in self.members.values():
+            iv = rec.open_interval
+            if iv is not None:
+                iv.end_reason = EndReason.LOG_END
+                iv.end = last_time
+                iv.end_line = last_line
+
+    # ---------------------------------------------------------------- signals
+
+    def signal(self, pid: str, member: str, sig: Signal, event: ev.Event, reason: DownReason | None = None,
+               reason_line: int | None = None) -> None:
+        rec = self.record(pid, member)
+        rec.first_line = rec.first_line if rec.first_line is not None else event.line
+        rec.last_line = event.line
+        nxt, action = TRANSITIONS[(rec.state, sig)]
+        previous_line = rec.state_line
+        iv = rec.open_interval
+        if action is A.OPEN:
+            self._open(rec, event, reason or DownReason.MARKED_DOWN, reason_line)
+        elif action is A.OPEN_BEFORE_LOG:
+            self._open(rec, event, DownReason.BEFORE_LOG, None)
+        elif action is A.OPEN_UNSEEN:
+            self.observations.append(Observation(
+                pid, member, event.file, event.line, previous_line,
+                f"{member} reported marked down in process {pid}, but no mark-down was logged since it was last "
+                "seen up",
+            ))
+            self._open(rec, event, DownReason.UNSEEN, None)
+        elif action in (A.CLOSE, A.CLOSE_CONTRADICTION) and iv is not None:
+            if action is A.CLOSE_CONTRADICTION:
+                self.observations.append(Observation(
+                    pid, member, event.file, event.line, iv.start_line,
+                    f"{member} reported up (markedDown 0) in process {pid} while marked down since line "
+                    f"{iv.start_line}, with no recovery logged",
+                ))
+            iv.end_reason = _END_BY_SIGNAL[sig]
+            iv.end, iv.end_line = event.time, event.line
+        elif action is A.NOTE_RETRY_DUE and iv is not None:
+            iv.retry_due_line, iv.retry_due = event.line, event.time
+        elif action is A.NOTE_REPEAT and iv is not None:
+            iv.repeats.append(event.line)
+            iv.retry_due_line = iv.retry_due = None
+        if nxt is not rec.state or action is not A.NONE:
+            rec.state_line = event.line
+        rec.state = nxt
+
+    def _open(self, rec: MemberRecord, event: ev.Event, reason: DownReason, reason_line: int | None) -> None:
+        rec.intervals.append(DownInterval(
+            pid=rec.pid, member=rec.member, file=event.file, start_line=event.line, start=event.time,
+            reason=reason, reason_line=reason_line,
+        ))
+
+    def restart(self, pid: str, event: ev.Event) -> None:
+        """The process restarted or reloaded: every member of it is unknown again."""
+        self.restarts.append((pid, event.line))
+        for (p, _), rec in self.members.items():
+            if p != pid:
+                continue
+            iv = rec.open_interval
+            if iv is not None:
+                iv.end_reason, iv.end, iv.end_line = EndReason.RESTART, event.time, event.line
+            rec.state, rec.state_line = MemberState.UNKNOWN, event.line
+        for key in [k for k in self._current if k[0] == pid]:
+            del self._current[key]
+        for key in [k for k in self._failure if k[0] == pid]:
+            del self._failure[key]
+
+    # ---------------------------------------------------------------- event handlers
+
+    def _on_status(self, pid: str, e: ev.Event) -> None:
+        assert isinstance(e, ev.StatusCheck)
+        if e.marked_down:
+            sig = Signal.STATUS_RETRY if e.retry_now else Signal.STATUS_DOWN
+        else:
+            sig = Signal.STATUS_UP
+        self.signal(pid, e.server, sig, e)
+        rec = self.record(pid, e.server)
+        if e.retry_in_sec is not None and e.marked_down and (iv := rec.open_interval) is not None:
+            iv.countdowns.append(Countdown(e.time, e.line, e.retry_in_sec))
+        if e.reached_max_connections is not None:
+            rec.at_max_connections = bool(e.reached_max_connections)
+            if e.reached_max_connections:
+                rec.max_connections_lines.append(e.line)
+        if rec.last_wlb_allows != e.wlb_allows:  # kept only when it changes: status lines are frequent
+            rec.last_wlb_allows = e.wlb_allows
+            rec.weights.append(WeightSeen(e.time, e.line, "wlb_allows", e.wlb_allows, None))
+
+    def _on_retry_in(self, pid: str, e: ev.Event) -> None:
+        assert isinstance(e, ev.MarkedDownRetry)
+        self.signal(pid, e.server, Signal.STATUS_DOWN, e)
+        iv = self.record(pid, e.server).open_interval
+        if iv is not None:
+            iv.countdowns.append(Countdown(e.time, e.line, e.retry_in))
+
+    def _on_retry_due(self, pid: str, e: ev.Event) -> None:
+        assert isinstance(e, ev.RetryDue)
+        self.signal(pid, e.server, Signal.STATUS_RETRY, e)
+
+    def _on_mark_down(self, pid: str, e: ev.Event) -> None:
+        assert isinstance(e, ev.MarkedDown)
+        failure = self._failure.pop((pid, e.tid), None)
+        reason, line = failure if failure else (DownReason.MARKED_DOWN, None)
+        self.signal(pid, e.server, Signal.MARK_DOWN, e, reason, line)
+
+    def _on_mark_up(self, pid: str, e: ev.Event) -> None:
+        assert isinstance(e, ev.MarkedUp)
+        self.signal(pid, e.server, Signal.MARK_UP, e)
+
+    def _on_failure(self, pid: str, e: ev.Event) -> None:
+        reason = _FAILURE_BY_EVENT[type(e)]
+        key = (pid, e.tid)
+        prior = self._failure.get(key)
+        if prior is None or reason not in _GENERIC:
+            self._failure[key] = (reason, e.line)
+
+    def _on_pick(self, pid: str, e: ev.Event) -> None:
+        server = getattr(e, "server", None)
+        if server is None or (isinstance(e, ev.ConnectionCount) and not e.is_increment):
+            return
+        key = (pid, e.tid)
+        if self._current.get(key) != server:
+            self._failure.pop(key, None)  # a new attempt: earlier failures belong to the previous one
+        self._current[key] = server
+        rec = self.record(pid, server)
+        if isinstance(e, ev.ServerPicked):
+            rec.weights.append(WeightSeen(e.time, e.line, "picked", e.weight, None))
+
+    def _on_response(self, pid: str, e: ev.Event) -> None:
+        assert isinstance(e, ev.ResponseStatus)
+        key = (pid, e.tid)
+        member = self._current.get(key)
+        if member is None:
+            return
+        if e.status >= 500:
+            self._failure[key] = (DownReason.HTTP_5XX, e.line)
+            return
+        self._failure.pop(key, None)
+        self.record(pid, member).requests_served += 1
+        self.signal(pid, member, Signal.SERVED, e)
+
+    def _on_request_end(self, pid: str, e: ev.Event) -> None:
+        self._current.pop((pid, e.tid), None)
+        self._failure.pop((pid, e.tid), None)
+
+    def _on_stats(self, pid: str, e: ev.Event) -> None:
+        assert isinstance(e, ev.ServerStats)
+        rec = self.record(pid, e.server)
+        snap = CounterSnapshot(e.time, e.line, e.pending, e.failed, e.affinity, e.total)
+        if rec.counters:
+            prev = rec.counters[-1]
+            if snap.total < prev.total or snap.affinity < prev.affinity or snap.failed < prev.failed:
+                # cumulative counters only go down when the process restarted or reloaded its configuration
+                rec.counter_resets.append(e.line)
+                self.observations.append(Observation(
+                    pid, e.server, e.file, e.line, prev.line,
+                    f"STATS counters of {e.server} went down in process {pid} (total {prev.total} -> {snap.total}): "
+                    "the process restarted or reloaded its configuration",
+                ))
+                self.restart(pid, e)
+        rec.counters.append(snap)
+
+    def _on_weight(self, pid: str, e: ev.Event) -> None:
+        assert isinstance(e, ev.WeightState)
+        self.record(pid, e.server).weights.append(WeightSeen(e.time, e.line, "state", e.cur_weight, e.max_weight))
+
+    def _on_max_reached(self, pid: str, e: ev.Event) -> None:
+        assert isinstance(e, ev.MaxConnectionsReached)
+        rec = self.record(pid, e.server)
+        rec.max_connections_lines.append(e.line)
+        rec.at_max_connections = True
+        rec.last_line = e.line
+
+    def _on_restart(self, pid: str, e: ev.Event) -> None:
+        if any(p == pid for p, _ in self.members):
+            self.restart(pid, e)
+
+
+_HANDLERS = {
+    ev.StatusCheck: MemberTracker._on_status,
+    ev.MarkedDownRetry: MemberTracker._on_retry_in,
+    ev.RetryDue: MemberTracker._on_retry_due,
+    ev.MarkedDown: MemberTracker._on_mark_down,
+    ev.MarkedUp: MemberTracker._on_mark_up,
+    ev.ConnectFailed: MemberTracker._on_failure,
+    ev.ConnectTimeoutFired: MemberTracker._on_failure,
+    ev.ServerIOTimeoutFired: MemberTracker._on_failure,
+    ev.StreamCreateFailed: MemberTracker._on_failure,
+    ev.ReadFailed: MemberTracker._on_failure,
+    ev.ServerPicked: MemberTracker._on_pick,
+    ev.ConnectionCount: MemberTracker._on_pick,
+    ev.AffinityServerSet: MemberTracker._on_pick,
+    ev.CloneNextUp: MemberTracker._on_pick,
+    ev.ResponseStatus: MemberTracker._on_response,
+    ev.RequestEnd: MemberTracker._on_request_end,
+    ev.ServerStats: MemberTracker._on_stats,
+    ev.WeightState: MemberTracker._on_weight,
+    ev.MaxConnectionsReached: MemberTracker._on_max_reached,
+    ev.PluginsLoaded: MemberTracker._on_restart,
+}
