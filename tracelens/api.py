@@ -6,12 +6,20 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tracelens.config.plugin_cfg import PluginConfig, load_config
+from tracelens.config.topology import TraceFacts, from_config, from_trace
+from tracelens.findings.base import Context
+from tracelens.findings.rules import run_rules
 from tracelens.parse.events import Event
+from tracelens.errors import InputError
 from tracelens.parse.parser import parse_records
 from tracelens.parse.summary import ParseSummary
 from tracelens.read.reader import ReadStats, check_inputs, read_records
 from tracelens.requests.assemble import Request, RequestAssembler, sort_requests
+from tracelens.report import Report
 from tracelens.requests.sessions import Session, group_sessions
+from tracelens.routing.model import RoutingSettings
+from tracelens.routing.replay import replay
 from tracelens.state.members import MemberTracker
 
 
@@ -32,6 +40,7 @@ class Reconstruction:
     stats: ReadStats
     summary: ParseSummary
     tracker: MemberTracker
+    facts: TraceFacts
     requests: list[Request] = field(default_factory=list)
     sessions: list[Session] = field(default_factory=list)
     first_time: datetime | None = None
@@ -49,6 +58,7 @@ def reconstruct(
     stats = ReadStats()
     summary = ParseSummary()
     tracker = MemberTracker()
+    facts = TraceFacts()
     assembler = RequestAssembler(tracker.snapshot, affinity_cookies=affinity_cookies, separator=separator)
     requests: list[Request] = []
     first_time = last_time = None
@@ -58,6 +68,7 @@ def reconstruct(
         # the request opens (and snapshots its process's view) before the event changes that view
         requests.extend(assembler.feed(event))
         tracker.on_event(event)
+        facts.on_event(event)
         if event.time is not None:
             first_time = first_time or event.time
             last_time = event.time
@@ -65,4 +76,33 @@ def reconstruct(
     requests.extend(assembler.finish())
     tracker.finish(last_time, last_line)
     requests = sort_requests(requests, stats.files)
-    return Reconstruction(stats, summary, tracker, requests, group_sessions(requests), first_time, last_time)
+    return Reconstruction(stats, summary, tracker, facts, requests, group_sessions(requests), first_time, last_time)
+
+
+def analyze(
+    paths: Sequence[str],
+    config: str | PluginConfig | None = None,
+    *,
+    lenient: bool = False,
+    settings: RoutingSettings = RoutingSettings(),
+) -> Report:
+    """The whole analysis: reconstruct, replay every request against the routing model, run the rules.
+
+    ``config`` is a plugin-cfg.xml path (or an already loaded one); without it the topology is
+    inferred from the trace and the report says which values were inferred.
+    """
+    cfg = load_config(config) if isinstance(config, str) else config
+    cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
+    separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
+    rec = reconstruct(paths, lenient=lenient, affinity_cookies=cookies, separator=separator)
+    if not rec.stats.physical_lines:
+        raise InputError(f"{', '.join(rec.stats.files)}: empty input, no log lines")
+    intervals = rec.tracker.intervals()
+    topology = from_config(cfg) if cfg else from_trace(rec.facts, intervals, rec.requests)
+    verdicts = replay(rec.requests, topology, settings)
+    ctx = Context(rec.stats, rec.summary, rec.tracker, rec.requests, rec.sessions, verdicts, topology, cfg)
+    return Report(
+        stats=rec.stats, summary=rec.summary, tracker=rec.tracker, requests=rec.requests, sessions=rec.sessions,
+        topology=topology, verdicts=verdicts, findings=run_rules(ctx), config=cfg, settings=settings,
+        first_time=rec.first_time, last_time=rec.last_time,
+    )

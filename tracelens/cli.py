@@ -13,7 +13,11 @@ from collections.abc import Sequence
 import click
 
 from tracelens import __version__
-from tracelens.api import Reconstruction, iter_events, reconstruct
+from tracelens.api import Reconstruction, analyze, iter_events, reconstruct
+from tracelens.findings.rules import RULES, find_rule
+from tracelens.report import Report
+from tracelens.reporters import json_report, rich_report
+from tracelens.routing.model import AffinityMiss, RoutingSettings
 from tracelens.errors import ExitCode, InputError, TracelensError
 from tracelens.parse.summary import ParseSummary
 from tracelens.read.reader import ReadStats
@@ -113,6 +117,75 @@ def members(files: tuple[str, ...], fmt: str, lenient: bool) -> None:
         tables.members_jsonl(result.tracker, sys.stdout)
     else:
         tables.members_table(result.tracker, stdout_console())
+
+
+CONFIG = click.option("--config", "config", metavar="PLUGIN-CFG.XML", default=None,
+                      help="The plugin-cfg.xml the web server used; without it the topology is inferred from the trace.")
+AFFINITY_MISS = click.option(
+    "--affinity-miss", type=click.Choice([m.value for m in AffinityMiss]), default=AffinityMiss.LOAD_BALANCE.value,
+    show_default=True,
+    help="Where an affinity miss goes: load balanced (APAR PM12112, 7.0.0.13 and later) or the next primary "
+         "in the list (earlier plug-ins).",
+)
+
+
+def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity_miss: str) -> Report:
+    return analyze(files, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)))
+
+
+@cli.command("analyze")
+@FILES
+@CONFIG
+@click.option("--format", "fmt", type=click.Choice(["rich", "json"]), default="rich", show_default=True,
+              help="A report for the terminal, or one JSON object (schema in the README).")
+@AFFINITY_MISS
+@LENIENT
+def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affinity_miss: str, lenient: bool) -> None:
+    """Replay every request against the plug-in's documented routing; say where affinity failed and why."""
+    report = _analyze(files, config, lenient, affinity_miss)
+    if fmt == "json":
+        json_report.write_json(report, sys.stdout)
+    else:
+        rich_report.render(report, stdout_console())
+
+
+@cli.command()
+@click.argument("session_id", metavar="ID")
+@FILES
+@CONFIG
+@AFFINITY_MISS
+@LENIENT
+def session(session_id: str, files: tuple[str, ...], config: str | None, affinity_miss: str, lenient: bool) -> None:
+    """The story of one session, request by request, with each verdict and its reason.
+
+    ID is the session ID, with or without its cache ID and clone IDs (a whole JSESSIONID value works).
+    """
+    report = _analyze(files, config, lenient, affinity_miss)
+    if not rich_report.render_session(report, session_id, stdout_console()):
+        raise TracelensError(f"session {session_id} does not appear in {', '.join(files)}")
+
+
+@cli.command()
+@click.argument("rule_id", metavar="CODE|NAME")
+def explain(rule_id: str) -> None:
+    """The documentation of one finding (by code, TL001, or by name, affinity.failover)."""
+    rule = find_rule(rule_id)
+    if rule is None:
+        raise TracelensError(f"no finding is called {rule_id}; `tracelens rules` lists them")
+    console = stdout_console()
+    console.print(f"{rule.code} {rule.name} ({rule.severity.value})", style="bold")
+    console.print(rule.summary())
+    for title, text in rule.sections().items():
+        console.print(f"\n{title}", style="bold")
+        console.print(" ".join(text.split()))
+
+
+@cli.command()
+def rules() -> None:
+    """Every finding tracelens reports: code, name, severity and summary."""
+    console = stdout_console()
+    for rule in RULES:
+        console.print(f"{rule.code}  {rule.name:30} {rule.severity.value:8} {rule.summary()}", overflow="fold")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

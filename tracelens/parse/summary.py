@@ -46,12 +46,17 @@ class ParseSummary:
     """Counts per event kind, and the first unparsed records as examples."""
 
     kinds: Counter[str] = field(default_factory=Counter)
+    records_by_file: Counter[str] = field(default_factory=Counter)
+    unparsed_by_file: Counter[str] = field(default_factory=Counter)
     unparsed_examples: list[ev.Unparsed] = field(default_factory=list)
 
     def add(self, event: ev.Event) -> None:
         self.kinds[event.kind] += 1
-        if isinstance(event, ev.Unparsed) and len(self.unparsed_examples) < UNPARSED_EXAMPLES:
-            self.unparsed_examples.append(event)
+        self.records_by_file[event.file] += 1
+        if isinstance(event, ev.Unparsed):
+            self.unparsed_by_file[event.file] += 1
+            if len(self.unparsed_examples) < UNPARSED_EXAMPLES:
+                self.unparsed_examples.append(event)
 
     @property
     def records(self) -> int:

@@ -51,6 +51,7 @@ class ReadStats:
     joined_lines: int = 0  # continuation lines joined onto their record (lenient mode)
     latin1_lines: int = 0  # lines that were not UTF-8 and were read as Latin-1
     damage: list[str] = field(default_factory=list)  # e.g. a truncated .gz, with file and line
+    lines_by_file: dict[str, int] = field(default_factory=dict)
 
     @property
     def record_lines(self) -> int:
@@ -123,6 +124,7 @@ def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats) -> Iterator[t
         for raw in stream:
             lineno += 1
             stats.bytes_read += len(raw)
+            stats.lines_by_file[name] = lineno
             text = _decode(raw, stats).rstrip("\r\n")
             yield lineno, text
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:

@@ -62,7 +62,7 @@ def interval_dict(iv: DownInterval) -> dict[str, Any]:
         "member": iv.member,
         "file": iv.file,
         "start": _iso(iv.start),
-        "start_line": iv.start_line,
+        "line": iv.start_line,
         "reason": iv.reason.value,
         "reason_line": iv.reason_line,
         "end": _iso(iv.end),

@@ -1,0 +1,260 @@
+"""Config stage: the cluster topology routing is replayed against, from plugin-cfg.xml or the trace.
+
+With ``--config`` the clusters, members, clone IDs, weights, primary/backup order and retry interval
+come from plugin-cfg.xml. Without it they are inferred from what the trace shows, and every inferred
+value says so (``Source.TRACE``, or ``Source.DEFAULT`` where not even the trace tells):
+
+- members and clone IDs: the configuration load (``Setting name X`` / ``Setting clone id c``) and the
+  clone comparisons of requests (``Comparing curCloneID 'a' to server clone id 'c'`` then ``Match for
+  clone 'X'``);
+- primary and backup order: ``adding X to primary server list``, else the order members first appear;
+- weights: ``weights_need_reset: X: 4 max, 0 cur.`` (the max is the normalised starting weight);
+- retry interval: ``retry in N`` countdowns, counted back to the mark-down they follow;
+- cluster name: ``assureWeightsValid: group NAME``.
+"""
+
+from __future__ import annotations
+
+import enum
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from tracelens.config.plugin_cfg import DEFAULT_RETRY_INTERVAL, LoadBalance, PluginConfig
+from tracelens.parse import events as ev
+from tracelens.requests.assemble import Request
+from tracelens.state.members import DownInterval
+
+
+class Source(str, enum.Enum):
+    CONFIG = "config"
+    TRACE = "trace"
+    DEFAULT = "default"
+
+
+@dataclass(frozen=True, slots=True)
+class MemberModel:
+    name: str
+    clone_id: str | None
+    weight: int | None  # normalised starting weight; None: unknown
+    max_connections: int | None
+    cluster: str
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterModel:
+    name: str
+    members: tuple[MemberModel, ...]
+    primary: tuple[str, ...]
+    backup: tuple[str, ...]
+    retry_interval: int
+    retry_interval_source: Source
+    load_balance: LoadBalance
+    ignore_affinity_requests: bool
+    separator: str
+    source: Source
+
+    def member(self, name: str) -> MemberModel | None:
+        return next((m for m in self.members if m.name == name), None)
+
+    def by_clone(self, clone_id: str) -> MemberModel | None:
+        return next((m for m in self.members if m.clone_id == clone_id), None)
+
+    @property
+    def has_clone_ids(self) -> bool:
+        return any(m.clone_id for m in self.members)
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    clusters: tuple[ClusterModel, ...]
+    notes: tuple[str, ...]  # what was inferred, and from what
+
+    def cluster_of(self, member: str) -> ClusterModel | None:
+        return next((c for c in self.clusters if c.member(member) is not None), None)
+
+    def member(self, name: str) -> MemberModel | None:
+        for c in self.clusters:
+            m = c.member(name)
+            if m is not None:
+                return m
+        return None
+
+    def by_clone(self, clone_id: str) -> MemberModel | None:
+        for c in self.clusters:
+            m = c.by_clone(clone_id)
+            if m is not None:
+                return m
+        return None
+
+    @property
+    def inferred(self) -> bool:
+        return any(c.source is not Source.CONFIG for c in self.clusters)
+
+
+@dataclass(slots=True)
+class TraceFacts:
+    """What the trace says about the topology; fed every event in the same pass as the state."""
+
+    order: dict[str, None] = field(default_factory=dict)  # member names in order of appearance
+    clone_of: dict[str, str] = field(default_factory=dict)
+    primary: dict[str, None] = field(default_factory=dict)
+    backup: dict[str, None] = field(default_factory=dict)
+    max_weight: dict[str, int] = field(default_factory=dict)
+    cluster_name: str | None = None
+    load_balance: LoadBalance | None = None
+    _named: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+    _compare: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+
+    def on_event(self, e: ev.Event) -> None:
+        handler = _FACT_HANDLERS.get(type(e))
+        if handler is not None:
+            handler(self, e)
+
+    def _on_name(self, e: ev.Event) -> None:
+        assert isinstance(e, ev.ServerName)
+        self._named[(e.pid, e.tid)] = e.server
+        self.order.setdefault(e.server, None)
+
+    def _on_clone_id(self, e: ev.Event) -> None:
+        assert isinstance(e, ev.ServerCloneId)
+        name = self._named.get((e.pid, e.tid))
+        if name is not None:
+            self.clone_of.setdefault(name, e.clone_id)
+
+    def _on_compare(self, e: ev.Event) -> None:
+        assert isinstance(e, ev.CloneCompare)
+        self._compare[(e.pid, e.tid)] = e.server_clone_id
+
+    def _on_match(self, e: ev.Event) -> None:
+        # `Match for clone 'X'` follows the comparison that matched: X has that server clone ID
+        assert isinstance(e, ev.CloneMatch)
+        clone = self._compare.pop((e.pid, e.tid), None)
+        if clone:
+            self.clone_of.setdefault(e.server, clone)
+        self.order.setdefault(e.server, None)
+
+    def _on_list_add(self, e: ev.Event) -> None:
+        assert isinstance(e, ev.ServerListAdd)
+        target = self.primary if e.server_list is ev.ServerList.PRIMARY else self.backup
+        target.setdefault(e.server, None)
+        self.order.setdefault(e.server, None)
+
+    def _on_weight(self, e: ev.Event) -> None:
+        assert isinstance(e, ev.WeightState)
+        self.max_weight[e.server] = e.max_weight
+        self.order.setdefault(e.server, None)
+
+    def _on_group(self, e: ev.Event) -> None:
+        assert isinstance(e, ev.WeightsCheck)
+        self.cluster_name = self.cluster_name or e.cluster
+
+    def _on_lb_mode(self, e: ev.Event) -> None:
+        assert isinstance(e, ev.LoadBalanceMode)
+        self.load_balance = LoadBalance(e.mode)
+
+    def _on_member(self, e: ev.Event) -> None:
+        self.order.setdefault(getattr(e, "server"), None)
+
+
+_FACT_HANDLERS = {
+    ev.ServerName: TraceFacts._on_name,
+    ev.ServerCloneId: TraceFacts._on_clone_id,
+    ev.CloneCompare: TraceFacts._on_compare,
+    ev.CloneMatch: TraceFacts._on_match,
+    ev.ServerListAdd: TraceFacts._on_list_add,
+    ev.WeightState: TraceFacts._on_weight,
+    ev.WeightsCheck: TraceFacts._on_group,
+    ev.LoadBalanceMode: TraceFacts._on_lb_mode,
+    **{cls: TraceFacts._on_member for cls in (
+        ev.StatusCheck, ev.MarkedDown, ev.MarkedUp, ev.ServerPicked, ev.ConnectionCount, ev.AffinityServerSet,
+        ev.CloneNextUp, ev.ServerStats, ev.MarkedDownRetry, ev.RetryDue, ev.TransactionFailed,
+    )},
+}
+
+
+def infer_retry_interval(intervals: list[DownInterval]) -> int | None:
+    """The retry interval the countdowns imply: ``retry in N`` seen S seconds after the mark-down ⇒ N + S."""
+    estimates = []
+    for iv in intervals:
+        if iv.start is None:
+            continue
+        for c in iv.countdowns:
+            if c.time is not None and c.seconds >= 0:
+                estimates.append(c.seconds + round((c.time - iv.start).total_seconds()))
+    return round(statistics.median(estimates)) if estimates else None
+
+
+def _clone_hints(facts: TraceFacts, requests: Sequence[Request]) -> dict[str, str]:
+    """Clone IDs the responses reveal: the clone a member appends (or starts a session with) is its own."""
+    known = dict(facts.clone_of)
+    owners = {c: m for m, c in known.items()}
+    for r in requests:
+        if r.served_by is None or r.served_by in known or r.set_cookie is None or not r.set_cookie.valid:
+            continue
+        if r.set_cookie.clone_ids and r.set_cookie.clone_ids[-1] not in owners:
+            clone = r.set_cookie.clone_ids[-1]
+            known[r.served_by] = clone
+            owners[clone] = r.served_by
+    for r in requests:
+        # an affinity pick for a cookie with exactly one clone nobody else owns: that clone is the member's
+        by_affinity = [a for a in r.attempts if a.by_affinity and a.member]
+        if not by_affinity or r.cookie is None or not r.cookie.valid:
+            continue
+        member = by_affinity[-1].member
+        free = [c for c in r.cookie.clone_ids if c not in owners]
+        if member and member not in known and len(free) == 1:
+            known[member] = free[0]
+            owners[free[0]] = member
+    return known
+
+
+def from_trace(facts: TraceFacts, intervals: list[DownInterval], requests: Sequence[Request] = ()) -> Topology:
+    notes: list[str] = []
+    retry = infer_retry_interval(intervals)
+    if retry is not None:
+        retry_source = Source.TRACE
+        notes.append(f"retry interval {retry} s: inferred from the `retry in N` countdowns after mark-downs")
+    else:
+        retry, retry_source = DEFAULT_RETRY_INTERVAL, Source.DEFAULT
+        notes.append(f"retry interval {retry} s: the plug-in's default (no countdown in the trace)")
+    primary = tuple(facts.primary) or tuple(n for n in facts.order if n not in facts.backup)
+    if facts.primary:
+        notes.append("primary/backup order: from the configuration load in the trace")
+    else:
+        notes.append("primary order: the order members first appear in the trace (no configuration load logged)")
+    name = facts.cluster_name or "cluster"
+    clones = _clone_hints(facts, requests)
+    members = tuple(
+        MemberModel(n, clones.get(n), facts.max_weight.get(n), None, name, Source.TRACE)
+        for n in facts.order
+    )
+    unknown_clones = [m.name for m in members if m.clone_id is None]
+    notes.append(f"members and clone IDs: from the trace ({len(members)} members"
+                 + (f"; clone ID not seen for {', '.join(unknown_clones)})" if unknown_clones else ")"))
+    if facts.max_weight:
+        notes.append("weights: from `weights_need_reset` lines (normalised maxima)")
+    lb = facts.load_balance or LoadBalance.ROUND_ROBIN
+    cluster = ClusterModel(
+        name=name, members=members, primary=primary, backup=tuple(facts.backup), retry_interval=retry,
+        retry_interval_source=retry_source, load_balance=lb, ignore_affinity_requests=True, separator=":",
+        source=Source.TRACE,
+    )
+    return Topology((cluster,), tuple(notes))
+
+
+def from_config(config: PluginConfig) -> Topology:
+    clusters = []
+    for c in config.clusters:
+        weights = c.normalised_weights()
+        members = tuple(
+            MemberModel(m.name, m.clone_id, weights.get(m.name), m.max_connections, c.name, Source.CONFIG)
+            for m in c.members
+        )
+        clusters.append(ClusterModel(
+            name=c.name, members=members, primary=c.primary, backup=c.backup, retry_interval=c.retry_interval,
+            retry_interval_source=Source.CONFIG, load_balance=c.load_balance,
+            ignore_affinity_requests=c.ignore_affinity_requests, separator=c.separator, source=Source.CONFIG,
+        ))
+    return Topology(tuple(clusters), (f"topology: from {config.path}",))

@@ -1,0 +1,64 @@
+"""Report stage: one object holding the whole analysis, which every reporter renders."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from tracelens.config.plugin_cfg import PluginConfig
+from tracelens.config.topology import Topology
+from tracelens.findings.base import Finding, Severity
+from tracelens.parse.summary import Accounting, ParseSummary
+from tracelens.read.reader import ReadStats
+from tracelens.requests.assemble import Request
+from tracelens.requests.sessions import Session
+from tracelens.routing.model import RoutingSettings
+from tracelens.routing.replay import RequestVerdict, Verdict
+from tracelens.state.members import MemberTracker
+
+SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    stats: ReadStats
+    summary: ParseSummary
+    tracker: MemberTracker
+    requests: list[Request]
+    sessions: list[Session]
+    topology: Topology
+    verdicts: list[RequestVerdict]
+    findings: list[Finding]
+    config: PluginConfig | None
+    settings: RoutingSettings
+    first_time: datetime | None
+    last_time: datetime | None
+
+    @property
+    def accounting(self) -> Accounting:
+        return self.summary.accounting(self.stats)
+
+    def verdict_counts(self) -> dict[str, int]:
+        counts = Counter(v.verdict.value for v in self.verdicts)
+        return {v.value: counts.get(v.value, 0) for v in Verdict}
+
+    def severity_counts(self) -> dict[str, int]:
+        counts = Counter(f.severity.value for f in self.findings)
+        return {s.value: counts.get(s.value, 0) for s in Severity}
+
+    @property
+    def processes(self) -> list[str]:
+        pids = {p for p, _ in self.tracker.members} | {r.pid for r in self.requests}
+        return sorted(pids)
+
+    def session(self, session_id: str) -> Session | None:
+        """A session by its ID; the cache ID prefix of a full cookie value is ignored, clone IDs too."""
+        wanted = session_id.split(":")[0].split("+")[0]
+        for s in self.sessions:
+            if s.session_id in (wanted, wanted[4:]):
+                return s
+        return None
+
+    def changed_sessions(self) -> list[Session]:
+        return [s for s in self.sessions if s.switches or len(s.members) > 1]

@@ -1,0 +1,79 @@
+"""Reporter: the analysis as one JSON object (``schema_version`` 1, documented in the README)."""
+
+from __future__ import annotations
+
+import json
+from typing import IO, Any
+
+from tracelens import __version__
+from tracelens.findings.base import Finding
+from tracelens.report import SCHEMA_VERSION, Report
+from tracelens.reporters.records import interval_dict, session_dict
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {"code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message, "file": f.file,
+            "line": f.line, "pid": f.pid, "member": f.member, "session": f.session, "evidence": list(f.evidence)}
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    acc = report.accounting
+    topo = report.topology
+    processes: dict[str, list[dict[str, Any]]] = {}
+    for (pid, member), rec in sorted(report.tracker.members.items()):
+        processes.setdefault(pid, []).append({
+            "name": member,
+            "state_at_end": rec.state.value,
+            "requests_served": rec.requests_served,
+            "down_intervals": [interval_dict(iv) for iv in rec.intervals],
+        })
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "tracelens", "version": __version__},
+        "inputs": [
+            {"path": path, "lines": report.stats.lines_by_file.get(path, 0),
+             "records": report.summary.records_by_file.get(path, 0),
+             "unparsed": report.summary.unparsed_by_file.get(path, 0)}
+            for path in report.stats.files
+        ],
+        "accounting": {
+            "lines": acc.physical_lines, "blank": acc.blank_lines, "split": acc.split_records,
+            "joined": acc.joined_lines, "records": acc.records, "typed": acc.typed, "message": acc.messages,
+            "unparsed": acc.unparsed, "reconciles": acc.reconciles,
+        },
+        "time_span": {
+            "first": report.first_time.isoformat() if report.first_time else None,
+            "last": report.last_time.isoformat() if report.last_time else None,
+        },
+        "summary": {
+            "requests": len(report.requests),
+            "partial_requests": sum(1 for r in report.requests if r.partial),
+            "sessions": len(report.sessions),
+            "processes": len(report.processes),
+            "verdicts": report.verdict_counts(),
+            "findings": report.severity_counts(),
+        },
+        "topology": {
+            "source": "config" if report.config else "trace",
+            "config": report.config.path if report.config else None,
+            "notes": list(topo.notes),
+            "affinity_miss": report.settings.affinity_miss.value,
+            "clusters": [
+                {"name": c.name, "retry_interval": c.retry_interval, "retry_interval_source": c.retry_interval_source.value,
+                 "load_balance": c.load_balance.value, "primary": list(c.primary), "backup": list(c.backup)}
+                for c in topo.clusters
+            ],
+        },
+        "members": [
+            {"name": m.name, "clone_id": m.clone_id, "cluster": m.cluster, "weight": m.weight, "source": m.source.value}
+            for c in topo.clusters for m in c.members
+        ],
+        "processes": [{"pid": pid, "members": members} for pid, members in processes.items()],
+        "sessions": [session_dict(s) for s in report.sessions],
+        "findings": [finding_dict(f) for f in report.findings],
+    }
+
+
+def write_json(report: Report, out: IO[str]) -> None:
+    json.dump(report_dict(report), out, ensure_ascii=False, indent=2)
+    out.write("\n")
