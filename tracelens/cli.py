@@ -17,6 +17,7 @@ from tracelens.api import Reconstruction, analyze, iter_events, reconstruct
 from tracelens.findings.rules import RULES, find_rule
 from tracelens.report import Report
 from tracelens.reporters import json_report, rich_report
+from tracelens.reporters.rules_doc import rules_markdown
 from tracelens.routing.model import AffinityMiss, RoutingSettings
 from tracelens.errors import ExitCode, InputError, TracelensError
 from tracelens.parse.summary import ParseSummary
@@ -181,11 +182,16 @@ def explain(rule_id: str) -> None:
 
 
 @cli.command()
-def rules() -> None:
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
+              help="A list for the terminal, or the Markdown table the README carries.")
+def rules(fmt: str) -> None:
     """Every finding tracelens reports: code, name, severity and summary."""
+    if fmt == "markdown":
+        sys.stdout.write(rules_markdown())
+        return
     console = stdout_console()
     for rule in RULES:
-        console.print(f"{rule.code}  {rule.name:30} {rule.severity.value:8} {rule.summary()}", overflow="fold")
+        console.print(f"{rule.code}  {rule.name:34} {rule.severity.value:8} {rule.summary()}", overflow="fold")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

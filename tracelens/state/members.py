@@ -217,6 +217,7 @@ class MemberRecord:
     last_line: int | None = None
     requests_served: int = 0
     last_wlb_allows: int | None = None
+    counters_since: int = 0  # index of the first STATS snapshot since the last restart
     at_max_connections: bool = False  # the latest status line or warning said MaxConnections was reached
 
     @property
@@ -337,6 +338,9 @@ class MemberTracker:
         elif action is A.NOTE_REPEAT and iv is not None:
             iv.repeats.append(event.line)
             iv.retry_due_line = iv.retry_due = None
+        if nxt is MemberState.RETRY_DUE and action in (A.OPEN_BEFORE_LOG, A.OPEN_UNSEEN):
+            opened = rec.intervals[-1]
+            opened.retry_due_line, opened.retry_due = event.line, event.time
         if nxt is not rec.state or action is not A.NONE:
             rec.state_line = event.line
         rec.state = nxt
@@ -357,6 +361,7 @@ class MemberTracker:
             if iv is not None:
                 iv.end_reason, iv.end, iv.end_line = EndReason.RESTART, event.time, event.line
             rec.state, rec.state_line = MemberState.UNKNOWN, event.line
+            rec.counters_since = len(rec.counters)  # a restarted process counts from zero again
         for key in [k for k in self._current if k[0] == pid]:
             del self._current[key]
         for key in [k for k in self._failure if k[0] == pid]:
@@ -426,8 +431,8 @@ class MemberTracker:
         assert isinstance(e, ev.ResponseStatus)
         key = (pid, e.tid)
         member = self._current.get(key)
-        if member is None:
-            return
+        if member is None or e.status < 200:
+            return  # `100 Continue` is not the answer
         if e.status >= 500:
             self._failure[key] = (DownReason.HTTP_5XX, e.line)
             return
@@ -443,7 +448,7 @@ class MemberTracker:
         assert isinstance(e, ev.ServerStats)
         rec = self.record(pid, e.server)
         snap = CounterSnapshot(e.time, e.line, e.pending, e.failed, e.affinity, e.total)
-        if rec.counters:
+        if len(rec.counters) > rec.counters_since:
             prev = rec.counters[-1]
             if snap.total < prev.total or snap.affinity < prev.affinity or snap.failed < prev.failed:
                 # cumulative counters only go down when the process restarted or reloaded its configuration
