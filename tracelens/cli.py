@@ -237,3 +237,17 @@ def _quiet_stdout() -> None:
 
 def run() -> None:
     sys.exit(main())
+
+
+def _register_commands() -> None:
+    """Import every module of tracelens.commands: each adds its command to `cli` with @cli.command."""
+    import importlib
+    import pkgutil
+
+    import tracelens.commands
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(tracelens.commands.__path__)):
+        importlib.import_module(f"tracelens.commands.{module}")
+
+
+_register_commands()
