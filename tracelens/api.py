@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -21,6 +21,9 @@ from tracelens.requests.sessions import Session, group_sessions
 from tracelens.routing.model import RoutingSettings
 from tracelens.routing.replay import replay
 from tracelens.state.members import MemberTracker
+
+
+PROGRESS_EVERY = 20_000
 
 
 def iter_events(paths: Sequence[str], stats: ReadStats, *, lenient: bool = False) -> Iterator[Event]:
@@ -53,8 +56,12 @@ def reconstruct(
     lenient: bool = False,
     affinity_cookies: Sequence[str] = ("JSESSIONID",),
     separator: str = ":",
+    progress: Callable[[ReadStats], None] | None = None,
 ) -> Reconstruction:
-    """Read, parse, and rebuild what each process believed and what each request did, in one pass."""
+    """Read, parse, and rebuild what each process believed and what each request did, in one pass.
+
+    ``progress`` is called with the read statistics every few thousand records.
+    """
     stats = ReadStats()
     summary = ParseSummary()
     tracker = MemberTracker()
@@ -63,7 +70,9 @@ def reconstruct(
     requests: list[Request] = []
     first_time = last_time = None
     last_line = None
-    for event in iter_events(paths, stats, lenient=lenient):
+    for count, event in enumerate(iter_events(paths, stats, lenient=lenient), 1):
+        if progress is not None and count % PROGRESS_EVERY == 0:
+            progress(stats)
         summary.add(event)
         # the request opens (and snapshots its process's view) before the event changes that view
         requests.extend(assembler.feed(event))
@@ -85,6 +94,7 @@ def analyze(
     *,
     lenient: bool = False,
     settings: RoutingSettings = RoutingSettings(),
+    progress: Callable[[ReadStats], None] | None = None,
 ) -> Report:
     """The whole analysis: reconstruct, replay every request against the routing model, run the rules.
 
@@ -94,7 +104,7 @@ def analyze(
     cfg = load_config(config) if isinstance(config, str) else config
     cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
     separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
-    rec = reconstruct(paths, lenient=lenient, affinity_cookies=cookies, separator=separator)
+    rec = reconstruct(paths, lenient=lenient, affinity_cookies=cookies, separator=separator, progress=progress)
     if not rec.stats.physical_lines:
         raise InputError(f"{', '.join(rec.stats.files)}: empty input, no log lines")
     intervals = rec.tracker.intervals()

@@ -17,6 +17,7 @@ from tracelens.api import Reconstruction, analyze, iter_events, reconstruct
 from tracelens.findings.rules import RULES, find_rule
 from tracelens.report import Report
 from tracelens.reporters import json_report, rich_report
+from tracelens.reporters.progress import progress_bar
 from tracelens.reporters.rules_doc import rules_markdown
 from tracelens.routing.model import AffinityMiss, RoutingSettings
 from tracelens.errors import ExitCode, InputError, TracelensError
@@ -81,7 +82,8 @@ TABLE_OR_JSONL = click.option("--format", "fmt", type=click.Choice(["table", "js
 
 
 def _reconstruct(files: tuple[str, ...], lenient: bool) -> Reconstruction:
-    result = reconstruct(files, lenient=lenient)
+    with progress_bar(files) as progress:
+        result = reconstruct(files, lenient=lenient, progress=progress)  # type: ignore[arg-type]
     if not result.stats.physical_lines:
         raise InputError(f"{', '.join(result.stats.files)}: empty input, no log lines")
     return result
@@ -131,7 +133,9 @@ AFFINITY_MISS = click.option(
 
 
 def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity_miss: str) -> Report:
-    return analyze(files, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)))
+    with progress_bar(files) as progress:
+        return analyze(files, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
+                       progress=progress)  # type: ignore[arg-type]
 
 
 @cli.command("analyze")

@@ -465,9 +465,13 @@ class RequestAssembler:
 
     def _on_response(self, o: _Open, e: ev.Event) -> None:
         assert isinstance(e, ev.ResponseStatus)
-        if e.status == 100:
+        if e.status < 200:
             return  # `100 Continue` is not the answer
-        att = o.current if o.current is not None else self._attempt_for(o, None, e)
+        att = o.current
+        if att is None or att.outcome.failed:
+            # a response after a failed attempt with no pick logged in between: the member is not known
+            att = _Attempt(member=None, line=e.line, time=e.time)
+            o.attempts.append(att)
         att.status = e.status
         if e.status >= 500:
             att.outcome, att.outcome_line = AttemptOutcome.ERROR_STATUS, e.line

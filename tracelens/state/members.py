@@ -401,6 +401,8 @@ class MemberTracker:
     def _on_mark_down(self, pid: str, e: ev.Event) -> None:
         assert isinstance(e, ev.MarkedDown)
         failure = self._failure.pop((pid, e.tid), None)
+        if self._current.get((pid, e.tid)) == e.server:
+            del self._current[(pid, e.tid)]  # a later response on this thread is not this member's
         reason, line = failure if failure else (DownReason.MARKED_DOWN, None)
         self.signal(pid, e.server, Signal.MARK_DOWN, e, reason, line)
 

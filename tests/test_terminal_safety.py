@@ -1,0 +1,57 @@
+"""Log text reaches the terminal escaped: no rich markup, no escape sequences from a log."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from tests.conftest import SAMPLES, run_cli, write
+from tracelens.api import analyze
+from tracelens.reporters import progress, rich_report
+
+# markup, a colour escape sequence and a bell in a member name (no `;`, which a name cannot contain)
+EVIL = "[bold]evil[/bold]\x1b[31mpwned\x1b[0m\x07"
+
+
+@pytest.fixture
+def hostile_log(tmp_path: Path) -> Path:
+    text = (SAMPLES / "failover-failback.log").read_text(encoding="utf-8")
+    return write(tmp_path, "hostile.log", text.replace("was2Node_PluginMember2", EVIL))
+
+
+def test_rich_report_escapes_markup_and_control_characters(hostile_log: Path) -> None:
+    report = analyze([str(hostile_log)])
+    assert any(EVIL in (f.message) for f in report.findings)  # the name did get through the analysis
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, color_system="truecolor", width=120)
+    rich_report.render(report, console)
+    out = buffer.getvalue()
+    assert "\x1b[31mpwned" not in out and "\x07" not in out
+    assert "\\x1b[31mpwned\\x1b[0m\\x07" in out
+    assert "[bold]evil[/bold]" in out  # shown as text, not applied as a style
+
+
+@pytest.mark.parametrize("command", ["analyze", "requests", "members", "session"])
+def test_every_text_command_escapes_control_characters(hostile_log: Path, command: str) -> None:
+    args = [command, str(hostile_log)] if command != "session" else [command, "IWuUT_zhR-gFYB-pOAk75Q5",
+                                                                     str(hostile_log)]
+    result = run_cli(*args)
+    assert result.exit_code == 0
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "\\x1b" in result.stdout
+
+
+def test_progress_bar_only_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    big = write(tmp_path, "big.log", b"x" * (progress.MIN_BYTES + 1))
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    assert progress.wanted([str(big)])
+    monkeypatch.setenv("CI", "true")
+    assert not progress.wanted([str(big)])
+    monkeypatch.delenv("CI")
+    assert not progress.wanted([str(SAMPLES / "failover-failback.log")])  # too small to be worth a bar
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)
+    assert not progress.wanted([str(big)])

@@ -1,0 +1,56 @@
+"""Reporter: a progress bar on the terminal for long inputs (bytes read, lines per second).
+
+Shown only when standard error is a terminal and the run is not in CI (the ``CI`` variable that
+GitHub Actions, GitLab CI and Jenkins set): never in piped output or in a CI log.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
+
+from tracelens.read.reader import STDIN, ReadStats
+
+# below this size the bar would only flicker
+MIN_BYTES = 8 * 1024 * 1024
+
+
+def wanted(paths: Sequence[str]) -> bool:
+    if os.environ.get("CI") or not sys.stderr.isatty():
+        return False
+    total = 0
+    for p in paths:
+        if p == STDIN:
+            return True
+        try:
+            total += os.path.getsize(p)
+        except OSError:
+            return False
+    return total >= MIN_BYTES
+
+
+@contextmanager
+def progress_bar(paths: Sequence[str]) -> Iterator[object]:
+    """Yields a callback ``(stats) -> None`` for the pipeline to call now and then, or None when not wanted."""
+    if not wanted(paths):
+        yield None
+        return
+    sizes = [os.path.getsize(p) for p in paths if p != STDIN]
+    total = sum(sizes) if len(sizes) == len(paths) else None
+    columns = (
+        TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+        TextColumn("{task.fields[lines]:,} lines, {task.fields[rate]:,.0f} lines/s"), TimeElapsedColumn(),
+    )
+    with Progress(*columns, transient=True, console=None, redirect_stdout=False) as bar:
+        task = bar.add_task("read", total=total, lines=0, rate=0.0)
+
+        def update(stats: ReadStats) -> None:
+            elapsed = bar.tasks[0].elapsed or 0.0
+            rate = stats.physical_lines / elapsed if elapsed else 0.0
+            bar.update(task, completed=stats.bytes_read, lines=stats.physical_lines, rate=rate)
+
+        yield update
