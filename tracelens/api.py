@@ -6,17 +6,21 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tracelens.config import topology
 from tracelens.config.plugin_cfg import PluginConfig, load_config
 from tracelens.config.topology import TraceFacts, from_config, from_trace
 from tracelens.findings.base import Context
 from tracelens.findings.rules import run_rules
 from tracelens.parse.events import Event
 from tracelens.errors import InputError
-from tracelens.parse.parser import parse_records
+from tracelens.parse import events as ev
+from tracelens.parse.parser import RecordParser, parse_records
 from tracelens.parse.summary import ParseSummary
 from tracelens.read.reader import ReadStats, check_inputs, read_records
 from tracelens.requests.assemble import Request, RequestAssembler, sort_requests
 from tracelens.report import Report
+from tracelens.requests import assemble
+from tracelens.state import members
 from tracelens.requests.sessions import Session, group_sessions
 from tracelens.routing.model import RoutingSettings
 from tracelens.routing.replay import replay
@@ -24,6 +28,8 @@ from tracelens.state.members import MemberTracker
 
 
 PROGRESS_EVERY = 20_000
+#: The event kinds the analysis reads; every other record is only counted.
+READS = members.READS | assemble.READS | topology.READS | {ev.Unparsed}
 
 
 def iter_events(paths: Sequence[str], stats: ReadStats, *, lenient: bool = False) -> Iterator[Event]:
@@ -70,9 +76,18 @@ def reconstruct(
     requests: list[Request] = []
     first_time = last_time = None
     last_line = None
-    for count, event in enumerate(iter_events(paths, stats, lenient=lenient), 1):
+    check_inputs(paths)
+    parser = RecordParser(lenient=lenient)
+    for count, raw in enumerate(read_records(paths, stats, lenient=lenient), 1):
         if progress is not None and count % PROGRESS_EVERY == 0:
             progress(stats)
+        event = parser.parse_or_kind(raw, READS)
+        if isinstance(event, tuple):
+            cls, pid, tid, time = event
+            if cls not in assemble.MAY_OPEN or assembler.touch(pid, tid, raw.line, time):
+                summary.count(cls.kind, raw.file)  # a record nothing downstream reads: counted, never built
+                continue
+            event = parser.parse(raw)  # the first line the log has of a request cut by its start
         summary.add(event)
         # the request opens (and snapshots its process's view) before the event changes that view
         requests.extend(assembler.feed(event))

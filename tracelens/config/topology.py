@@ -174,6 +174,10 @@ _FACT_HANDLERS = {
 }
 
 
+#: Every event kind the topology inference reads.
+READS: frozenset[type[ev.Event]] = frozenset(_FACT_HANDLERS)
+
+
 def infer_retry_interval(intervals: list[DownInterval]) -> int | None:
     """The retry interval the countdowns imply: ``retry in N`` seen S seconds after the mark-down ⇒ N + S."""
     estimates = []

@@ -9,12 +9,14 @@ rule becomes :class:`Message` (component, function and text kept).
 from __future__ import annotations
 
 import functools
+from datetime import datetime
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
 
 from tracelens.parse import events as ev
+from tracelens.parse.fastpath import FastParser
 from tracelens.parse.grammar import Body, Header, build_parser
 from tracelens.read.reader import RawRecord
 
@@ -66,13 +68,52 @@ def _reason(exc: UnexpectedInput, text: str, start: str) -> str:
 
 
 class RecordParser:
-    """Parses records; ``lenient`` also accepts header-less documentation excerpts."""
+    """Parses records; ``lenient`` also accepts header-less documentation excerpts.
 
-    def __init__(self, lenient: bool = False) -> None:
+    ``fast`` (the default) uses the grammar's shapes compiled into regular expressions
+    (:mod:`tracelens.parse.fastpath`) and falls back to the LALR parser where they do not decide;
+    ``fast=False`` runs the LALR parser on every record, the reference the fast path is tested against.
+    """
+
+    def __init__(self, lenient: bool = False, fast: bool = True) -> None:
         self.lenient = lenient
         self._lark = build_parser()
+        self._fast = FastParser() if fast else None
+
+    def parse_or_kind(
+        self, raw: RawRecord, wanted: frozenset[type[ev.Event]]
+    ) -> ev.Event | tuple[type[ev.Event], str | None, str | None, datetime | None]:
+        """The event when its class is ``wanted`` (or it is unparsed), else (class, pid, tid, time): nothing is built."""
+        fast = self._fast
+        if fast is not None and raw.text.startswith("["):
+            split = fast.header_and_body(raw.text)
+            if split is not None:
+                header, body = split
+                payload = fast.message(body)
+                if payload is None:
+                    if ev.Message not in wanted:
+                        return ev.Message, header.pid, header.tid, header.time
+                    return ev.Message(raw.file, raw.line, header.time, header.pid, header.tid, body.level,
+                                      body.component, body.function, text=body.text)
+                cls = payload[0]
+                if cls not in wanted:
+                    return cls, header.pid, header.tid, header.time
+                return cls(raw.file, raw.line, header.time, header.pid, header.tid, body.level, body.component,
+                           body.function, **payload[1])
+        return self.parse(raw)
 
     def parse(self, raw: RawRecord) -> ev.Event:
+        fast = self._fast
+        if fast is not None:
+            split = fast.header_and_body(raw.text) if raw.text.startswith("[") else None
+            if split is not None:
+                header, body = split
+                common = (raw.file, raw.line, header.time, header.pid, header.tid, body.level, body.component,
+                          body.function)
+                payload = fast.message(body)
+                if payload is None:
+                    return ev.Message(*common, text=body.text)
+                return payload[0](*common, **payload[1])
         try:
             header, body = self._structure(raw.text)
         except UnexpectedInput as exc:
@@ -86,7 +127,7 @@ class RecordParser:
         pid = header.pid if header else None
         tid = header.tid if header else None
         common = (raw.file, raw.line, time, pid, tid, body.level, body.component, body.function)
-        payload = self._message(body)
+        payload = self._fast.message(body) if self._fast is not None else self._message(body)
         if payload is None:
             return ev.Message(*common, text=body.text)
         cls, fields = payload
@@ -118,7 +159,7 @@ class RecordParser:
         return payload
 
 
-def parse_records(records: Iterable[RawRecord], lenient: bool = False) -> Iterator[ev.Event]:
-    parser = RecordParser(lenient=lenient)
+def parse_records(records: Iterable[RawRecord], lenient: bool = False, fast: bool = True) -> Iterator[ev.Event]:
+    parser = RecordParser(lenient=lenient, fast=fast)
     for raw in records:
         yield parser.parse(raw)

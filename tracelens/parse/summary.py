@@ -58,6 +58,11 @@ class ParseSummary:
             if len(self.unparsed_examples) < UNPARSED_EXAMPLES:
                 self.unparsed_examples.append(event)
 
+    def count(self, kind: str, file: str) -> None:
+        """A record that was not built into an event (the analysis does not read its kind)."""
+        self.kinds[kind] += 1
+        self.records_by_file[file] += 1
+
     @property
     def records(self) -> int:
         return sum(self.kinds.values())

@@ -234,6 +234,20 @@ class RequestAssembler:
 
     # ---------------------------------------------------------------- driving
 
+    def touch(self, pid: str | None, tid: str | None, line: int, time: datetime | None) -> bool:
+        """A record of a kind the assembler does not read: it still extends its thread's open request.
+
+        Returns whether the thread has an open request (if not, the record may open one cut by the
+        log's start, and must be fed as an event).
+        """
+        o = self._open.get((pid, tid))
+        if o is None:
+            return False
+        o.last_line = line
+        if time is not None:
+            o.end = time
+        return True
+
     def feed(self, event: ev.Event) -> Iterator[Request]:
         """Take one event; yield the requests it completes (usually none)."""
         pid = event.pid if event.pid is not None else ("-" if event.time is None else None)
@@ -520,6 +534,13 @@ _HANDLERS: dict[type[ev.Event], Callable[[RequestAssembler, _Open, ev.Event], No
     ev.NoAppServer: RequestAssembler._on_no_member,
     ev.NoServer: RequestAssembler._on_no_member,
 }
+
+
+#: The event kinds the assembler reads in every record; the kinds in MAY_OPEN only matter when
+#: their thread has no open request (they open one cut by the log's start): the pipeline builds them
+#: only then (see :meth:`RequestAssembler.is_open`).
+READS: frozenset[type[ev.Event]] = frozenset(_HANDLERS) | frozenset(_BEGIN_PHASE) | {ev.PluginsLoaded, ev.RequestEnd}
+MAY_OPEN: frozenset[type[ev.Event]] = _OPENS_CUT_REQUEST - READS
 
 
 def sort_requests(requests: list[Request], files: Iterable[str] = ()) -> list[Request]:

@@ -501,3 +501,6 @@ _HANDLERS = {
     ev.MaxConnectionsReached: MemberTracker._on_max_reached,
     ev.PluginsLoaded: MemberTracker._on_restart,
 }
+
+#: Every event kind the tracker reads.
+READS: frozenset[type[ev.Event]] = frozenset(_HANDLERS)

@@ -1,0 +1,213 @@
+"""Generate a large, realistic plug-in trace for the benchmarks: deterministic for a seed and a line count.
+
+Many web-server processes, each with many threads whose request records interleave line by line;
+affinity requests and new sessions; now and then a member that refuses connections in one process
+for a while, so that requests fail over, are retried and fail back. Every message text is one that
+real traces contain (see sample_logs/README.md and tests/traces/README.md). Half the processes write
+the 8.5 timestamp style, half the asctime style, as concatenated logs of two servers would.
+
+    python benchmarks/generate.py --lines 1000000 --seed 7 --out /tmp/plugin-1m.log
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import string
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+MEMBERS = [
+    ("was1node_PluginMember1", "v544d031", "app1.example.com"),
+    ("was2Node_PluginMember2", "v544d0o0", "app2.example.com"),
+    ("was3Node_PluginMember3", "v544d0q2", "app3.example.com"),
+    ("was4Node_PluginMember4", "v544d0r7", "app4.example.com"),
+]
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def header(t: datetime, pid: str, tid: str, clf: bool) -> str:
+    if clf:
+        return f"[{t.day:02d}/{MONTHS[t.month - 1]}/{t.year}:{t:%H:%M:%S}.{t.microsecond // 10:05d}] {pid} {tid} - "
+    return f"[{DAYS[t.weekday()]} {MONTHS[t.month - 1]} {t.day:02d} {t:%H:%M:%S} {t.year}] {pid} {tid} - "
+
+
+class Process:
+    def __init__(self, pid: str, clf: bool) -> None:
+        self.pid, self.clf = pid, clf
+        self.down: dict[str, datetime] = {}  # member -> marked down at
+        self.total: dict[str, int] = {m: 0 for m, _, _ in MEMBERS}
+        self.affinity: dict[str, int] = {m: 0 for m, _, _ in MEMBERS}
+        self.rr = 0
+
+
+def session_id(rng: random.Random) -> str:
+    return "".join(rng.choice(string.ascii_letters + string.digits + "_-") for _ in range(23))
+
+
+def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: list[tuple[str, list[str]]],
+                  refusing: set[str]) -> Iterator[str]:
+    """The body lines of one request (without header), as the plug-in writes them."""
+    yield "TRACE: ws_common: websphereWriteRequestReadResponse: Enter"
+    yield "TRACE: ws_common: websphereHandleSessionAffinity: Checking for session affinity"
+    yield "TRACE: ws_common: websphereHandleSessionAffinity: Checking the cookie affinity: JSESSIONID"
+    yield "TRACE: lib_htrequest: htrequestGetCookieValue: Looking for cookie: 'JSESSIONID'"
+    by_name = {m: (c, h) for m, c, h in MEMBERS}
+    available = [m for m, _, _ in MEMBERS if m not in proc.down or (now - proc.down[m]).total_seconds() >= 60]
+    chosen: str | None = None
+    cookie = None
+    if sessions and rng.random() < 0.85:
+        sid, clones = rng.choice(sessions)
+        cookie = f"000{rng.randint(0, 9)}{sid}:" + ":".join(clones)
+        yield f"TRACE: lib_htrequest: htrequestGetCookieValue: name='JSESSIONID', value='{cookie}'"
+        yield f"TRACE: ws_common: websphereParseCloneID: Parsing clone ids from '{cookie}'"
+        for c in clones:
+            yield f"TRACE: ws_common: websphereParseCloneID: Adding clone id '{c}'"
+        yield "TRACE: ws_common: websphereParseCloneID: Returning list of clone ids"
+        yield "TRACE: ws_server_group: serverGroupFindClone: Looking for clone"
+        for c in clones:
+            yield "TRACE: ws_server_group: serverGroupGetFirstPrimaryServer: getting the first primary server"
+            for m, mc, _ in MEMBERS:
+                yield f"TRACE: ws_server_group: serverGroupFindClone: Comparing curCloneID '{c}' to server clone id '{mc}'"
+                if mc == c:
+                    yield f"TRACE: ws_server_group: serverGroupFindClone: Match for clone '{m}'"
+                    down = m in proc.down
+                    left = 60 - int((now - proc.down[m]).total_seconds()) if down else None
+                    retry_now = int(down and left is not None and left <= 0)
+                    yield ("STATS: ws_server_group: serverGroupCheckServerStatus: Checking status of "
+                           f"{m}, ignoreWeights 1, markedDown {int(down)}, retryNow {retry_now}, retryInSec "
+                           f"{'--' if not down else max(left or 0, 0)}, wlbAllows 0 reachedMaxConnectionsLimit 0")
+                    if m in available:
+                        if down:
+                            yield f"TRACE: ws_server_group: serverGroupCheckServerStatus: Time to retry server {m}"
+                        chosen = m
+                    else:
+                        yield (f"TRACE: ws_server_group: serverGroupCheckServerStatus: Server {m} is marked down; "
+                               f"retry in {left}")
+                    break
+                yield "TRACE: ws_server_group: serverGroupGetNextPrimaryServer: getting the next primary server"
+            if chosen:
+                break
+    else:
+        yield "TRACE: lib_htrequest: htrequestGetCookieValue: No cookie found for: 'JSESSIONID'"
+    lb = chosen is None
+    if lb:
+        yield "TRACE: ws_server_group: serverGroupNextRoundRobinServer: Round Robin load balancing"
+        if not available:
+            yield "ERROR: ws_server_group: serverGroupNextRoundRobinServer: Failed to find a server; all could be down"
+            yield "ERROR: ws_common: websphereWriteRequestReadResponse: Failed to find an app server to handle this request"
+            yield "ERROR: ws_common: websphereHandleRequest: Failed to handle request"
+            yield "TRACE: ws_common: websphereEndRequest: Ending the request"
+            return
+        proc.rr = (proc.rr + 1) % len(available)
+        chosen = available[proc.rr]
+        yield f"TRACE: ws_server_group: lockedServerGroupUseServer: Server {chosen} picked, weight 1."
+    proc.total[chosen] += 1
+    yield (f"TRACE: ws_server_group: serverGroupIncrementConnectionCount: Server {chosen} picked, "
+           f"pendingConnectionCount 1 totalConnectionsCount {proc.total[chosen]}.")
+    if not lb:
+        yield f"TRACE: ws_server_group: serverGroupFindClone: Returning next up server {chosen}"
+        yield f"TRACE: ws_common: websphereHandleSessionAffinity: Setting server to {chosen}"
+        proc.affinity[chosen] += 1
+    clone, host = by_name[chosen]
+    yield "TRACE: ws_common: websphereFindTransport: Finding the transport"
+    yield f"DETAIL: ws_common: websphereFindTransport: Setting the transport(case 0): {host} on port 9080"
+    yield "TRACE: ws_transport: transportStreamDequeue: Checking for existing stream from the queue"
+    if chosen in refusing:
+        yield f"ERROR: ws_common: websphereGetStream: Failed to connect to app server on host '{host}', OS err=111"
+        yield "ERROR: ws_common: websphereExecute: Failed to create the stream"
+        yield f"ERROR: ws_server: serverSetFailoverStatus: Marking {chosen} down"
+        proc.down[chosen] = now
+        yield (f"STATS: ws_server: serverSetFailoverStatus: Server {chosen} : pendingRequests 0 failedRequests 1 "
+               f"affinityRequests {proc.affinity[chosen]} totalRequests {proc.total[chosen]}.")
+        yield (f"ERROR: ws_common: websphereHandleRequest: Failed to execute the transaction to '{chosen}'on host "
+               f"'{host}'; will try another one")
+        others = [m for m in available if m != chosen and m not in refusing]
+        if not others:
+            yield "ERROR: ws_common: websphereWriteRequestReadResponse: Failed to find an app server to handle this request"
+            yield "TRACE: ws_common: websphereEndRequest: Ending the request"
+            return
+        chosen = others[0]
+        proc.total[chosen] += 1
+        yield (f"TRACE: ws_server_group: serverGroupIncrementConnectionCount: Server {chosen} picked, "
+               f"pendingConnectionCount 1 totalConnectionsCount {proc.total[chosen]}.")
+        clone, host = by_name[chosen]
+        yield f"DETAIL: ws_common: websphereFindTransport: Setting the transport(case 0): {host} on port 9080"
+    elif chosen in proc.down:
+        del proc.down[chosen]  # the retry probe succeeded
+    yield "TRACE: lib_htrequest: htrequestWrite: Writing the request:"
+    yield f"TRACE:    GET /shop/page{rng.randint(1, 500)} HTTP/1.1"
+    yield "TRACE:    Host: www.example.com"
+    if cookie:
+        yield f"TRACE:    Cookie: JSESSIONID={cookie}"
+    yield "TRACE: ws_common: websphereExecute: Wrote the request; reading the response"
+    yield "TRACE: lib_htresponse: htresponseRead: Reading the response: b2c384"
+    yield "TRACE:    HTTP/1.1 200 OK"
+    yield "TRACE:    Server: WebSphere Application Server/8.5"
+    if cookie is None:
+        sid = session_id(rng)
+        sessions.append((sid, [clone]))
+        if len(sessions) > 5000:
+            sessions.pop(rng.randrange(len(sessions)))
+        yield f"TRACE:    Set-Cookie: JSESSIONID=0000{sid}:{clone};Path=/"
+    yield (f"STATS: ws_server: serverSetFailoverStatus: Server {chosen} : pendingRequests 0 failedRequests 0 "
+           f"affinityRequests {proc.affinity[chosen]} totalRequests {proc.total[chosen]}.")
+    yield "TRACE: ws_common: websphereEndRequest: Ending the request"
+
+
+def generate(lines: int, seed: int, processes: int = 6, threads: int = 25) -> Iterator[str]:
+    rng = random.Random(seed)
+    start = datetime(2024, 3, 11, 9, 0, 0)
+    procs = [Process(f"{0x6a0000 + 0x1c * i:08x}", clf=i % 2 == 0) for i in range(processes)]
+    sessions: list[tuple[str, list[str]]] = []
+    active: list[tuple[Process, str, Iterator[str]]] = []
+    now = start
+    written = 0
+    refusing: set[str] = set()
+    outage_until = start
+    for proc in procs:
+        for text in ("PLUGIN: Plugins loaded.", "PLUGIN: --------------------System Information-----------------------",
+                     "PLUGIN: Bld version: 8.5.5.20", "PLUGIN: Webserver: IBM_HTTP_Server/8.5.5.20 (Unix)"):
+            if written >= lines:
+                return
+            yield header(now, proc.pid, "00000001", proc.clf) + text
+            written += 1
+    while written < lines:
+        now += timedelta(microseconds=rng.randint(200, 4000))
+        if now >= outage_until:
+            refusing = set()
+            if rng.random() < 0.002:  # a member starts refusing connections for 20 to 90 s
+                refusing = {rng.choice(MEMBERS)[0]}
+                outage_until = now + timedelta(seconds=rng.randint(20, 90))
+        while len(active) < processes * threads // 3:
+            proc = rng.choice(procs)
+            tid = f"{rng.randint(0x1000, 0x1000 + threads):08x}"
+            if any(p is proc and t == tid for p, t, _ in active):
+                continue
+            active.append((proc, tid, request_lines(rng, proc, now, sessions, refusing)))
+        i = rng.randrange(len(active))
+        proc, tid, body = active[i]
+        text = next(body, None)
+        if text is None:
+            active.pop(i)
+            continue
+        yield header(now, proc.pid, tid, proc.clf) + text
+        written += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    with args.out.open("w", encoding="utf-8", newline="\n") as out:
+        for line in generate(args.lines, args.seed):
+            out.write(line)
+            out.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,298 @@
+"""Parse stage: the grammar's shapes compiled once into regular expressions, for speed.
+
+The Lark grammar stays the single definition of what a line means. This module does not restate
+it: it reads the compiled grammar (its terminals and its BNF rules) and turns every message shape —
+a rule alternative made of terminals and of non-recursive sub-rules — into one anchored regular
+expression whose groups are the tokens the parser would keep. A line that matches is handed to the
+*same* transformer callbacks the LALR parser calls, with the same tokens, so it becomes the same
+event. Anything the fast path is not sure of goes to the LALR parser: shapes with repetitions or
+ambiguous optional parts, lines whose first token the contextual lexer would choose differently,
+headers the calendar rejects. ``tests/test_fastpath.py`` proves the equivalence on generated lines
+and on every sample log.
+
+Two rules keep the regular expressions faithful to the lexer:
+
+- every terminal is an atomic group ``(?>...)``: like the lexer, the match never gives back
+  characters a token took;
+- the first token is chosen exactly as lark's contextual lexer chooses it (one alternation of the
+  start state's terminals, in lark's own priority order), and only shapes that start with that
+  terminal are tried.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from lark import Lark, Token
+from lark.grammar import NonTerminal, Rule, Terminal
+
+from tracelens.parse import events as ev
+from tracelens.parse.grammar import Body, Header, _ToEvents, asctime, build_parser, clftime
+
+Payload = tuple[type[ev.Event], dict[str, Any]]
+# shapes whose optional parts overlap (`" retry count " INT` versus `" retry " WORD`): the lexer decides
+_UNSAFE_CALLBACKS = frozenset({"sio_timeout"})
+CACHE_LIMIT = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """How to rebuild the transformer's call tree from a match: a callback and its children."""
+
+    callback: str | None  # None: an inlined (`?rule`) node that passes its single child through
+    children: tuple[tuple[str, Any], ...]  # ("tok", terminal name, group) or ("sub", _Node)
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    regex: re.Pattern[str]
+    node: _Node
+
+
+class _Compiler:
+    def __init__(self, lark: Lark) -> None:
+        self.rules: dict[str, list[Rule]] = {}
+        for rule in lark.rules:
+            self.rules.setdefault(rule.origin.name, []).append(rule)
+        self.terminals = {t.name: t for t in lark.terminals}
+        self.group = 0
+
+    def alternatives(self, name: str, depth: int = 0) -> list[tuple[list[Any], _Node]] | None:
+        """Every way ``name`` can match, as (flat symbol list, call tree); None when it repeats."""
+        if depth > 8 or name.startswith("__"):
+            return None  # lark's helper rules for `*` and `+`: repetition, not a fixed shape
+        out: list[tuple[list[Any], _Node]] = []
+        for rule in self.rules.get(name, []):
+            callback = rule.alias or rule.origin.name
+            if callback in _UNSAFE_CALLBACKS:
+                continue
+            parts: list[list[tuple[list[Any], Any]]] = []
+            ok = True
+            for sym in rule.expansion:
+                if isinstance(sym, Terminal):
+                    parts.append([([sym], ("tok", sym.name, not sym.filter_out))])
+                else:
+                    subs = self.alternatives(sym.name, depth + 1)
+                    if subs is None:
+                        ok = False
+                        break
+                    parts.append([(flat, ("sub", node)) for flat, node in subs])
+            if not ok:
+                continue
+            inline = rule.options.expand1 and not rule.alias
+            for combo in itertools.product(*parts):
+                flat = [s for symbols, _ in combo for s in symbols]
+                children = tuple(child for _, child in combo)
+                out.append((flat, _Node(None if inline else callback, children)))
+        return out
+
+    def regex(self, flat: list[Any]) -> str:
+        pieces = []
+        for sym in flat:
+            pattern = self.terminals[sym.name].pattern.to_regexp()
+            pieces.append(f"(?>({pattern}))" if not sym.filter_out else f"(?>{pattern})")
+        return "".join(pieces)
+
+
+def _number_groups(node: _Node, counter: list[int]) -> _Node:
+    """Give each kept token of the call tree its group number, in the order the regex captures them."""
+    children = []
+    for kind, *rest in node.children:
+        if kind == "tok":
+            name, keep = rest
+            if keep:
+                counter[0] += 1
+                children.append(("tok", (name, counter[0])))
+            else:
+                children.append(("skip", name))
+        else:
+            children.append(("sub", _number_groups(rest[0], counter)))
+    return _Node(node.callback, tuple(children))
+
+
+class _StartShapes:
+    """The shapes of one start symbol, indexed by the terminal the lexer takes first."""
+
+    def __init__(self, compiler: _Compiler, start: str, transformer: _ToEvents) -> None:
+        self.transformer = transformer
+        self.by_first: dict[str, list[_Shape]] = {}
+        alts = compiler.alternatives(start) or []
+        firsts: dict[str, Any] = {}
+        for flat, node in alts:
+            if not flat:
+                continue
+            numbered = _number_groups(node, [0])
+            shape = _Shape(re.compile(compiler.regex(flat)), numbered)
+            self.by_first.setdefault(flat[0].name, []).append(shape)
+            firsts[flat[0].name] = compiler.terminals[flat[0].name]
+        # the contextual lexer's choice at the start state: lark's own order (BasicLexer's sort key)
+        ordered = sorted(firsts.values(), key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value),
+                                                         t.name))
+        self.names = [t.name for t in ordered]
+        self.first = re.compile("|".join(f"(?P<t{i}>{t.pattern.to_regexp()})" for i, t in enumerate(ordered)))
+
+    def match(self, text: str) -> Payload | None:
+        m = self.first.match(text)
+        if m is None or m.lastgroup is None:
+            return None
+        for shape in self.by_first[self.names[int(m.lastgroup[1:])]]:
+            full = shape.regex.fullmatch(text)
+            if full is not None:
+                result: Payload = self._build(shape.node, full)
+                return result
+        return None
+
+    def _build(self, node: _Node, m: re.Match[str]) -> Any:
+        children: list[Any] = []
+        for kind, value in node.children:
+            if kind == "tok":
+                name, group = value
+                children.append(Token(name, m.group(group)))
+            elif kind == "sub":
+                children.append(self._build(value, m))
+        if node.callback is None:
+            return children[0] if len(children) == 1 else children
+        method: Callable[[list[Any]], Any] = getattr(self.transformer, node.callback)
+        return method(children)
+
+
+_LEVELS = {level.value: level for level in ev.Level}
+
+
+class FastStructure:
+    """``[timestamp] pid tid - LEVEL: body`` split by one regular expression built from the grammar's terminals."""
+
+    def __init__(self, lark: Lark) -> None:
+        t = {term.name: term.pattern.to_regexp() for term in lark.terminals}
+        # A cheap split first; every piece is then checked against its own terminal of the grammar
+        # (once per distinct value: timestamps, ids and levels repeat).
+        self.record = re.compile(r"\[([^\]]*)\] (?:(\S+) )?(\S+) (\S+) - ([A-Z]+):(?: (.*))?")
+        self.asc = re.compile(t["ASCTIME"])
+        self.clf = re.compile(t["CLFTIME"])
+        self.procid = re.compile(t["PROCID"])
+        self.job = re.compile(t["IBMI_JOB"])
+        self.level = re.compile(t["LEVEL"])
+        self._ids: dict[str, bool] = {}
+        self.component = re.compile(t["COMPONENT"])
+        self.located = re.compile(rf"(?>({t['COMPONENT']})): (?>({t['FUNCTION']})): (?>({t['MESSAGE']}))?")
+        self.indented = re.compile(rf"(?>({t['INDENT']}))(?>({t['TEXT']}))")
+        self._seconds: dict[str, datetime] = {}  # a second's timestamp text -> datetime: most lines share one
+        self._bodies: dict[tuple[str, str], Body | None] = {}
+
+    def time(self, stamp: str) -> datetime | None:
+        """The timestamp, if the text is one of the grammar's two timestamp forms."""
+        if len(stamp) > 20 and stamp[20] == ".":  # 8.5 style with fraction: cache the whole second
+            second, fraction = stamp[:20], stamp[21:]
+            if not (0 < len(fraction) <= 6 and fraction.isdigit() and fraction.isascii()):
+                return None
+        else:
+            second, fraction = stamp, ""
+        base = self._seconds.get(second)
+        if base is None:
+            if self.asc.fullmatch(second):
+                base = asctime(second)
+            elif self.clf.fullmatch(second):
+                base = clftime(second)
+            else:
+                return None
+            if len(self._seconds) > CACHE_LIMIT:
+                self._seconds.clear()
+            self._seconds[second] = base
+        return base.replace(microsecond=int(fraction.ljust(6, "0"))) if fraction else base
+
+    def valid_id(self, text: str, pattern: re.Pattern[str]) -> bool:
+        ok = self._ids.get(text)
+        if ok is None:
+            ok = pattern.fullmatch(text) is not None
+            if len(self._ids) < CACHE_LIMIT:
+                self._ids[text] = ok
+        return ok
+
+    def split(self, text: str) -> tuple[Header, Body] | None:
+        m = self.record.fullmatch(text)
+        if m is None:
+            return None
+        stamp, job, pid, tid, level, body = m.groups()
+        time = self.time(stamp)
+        if time is None or level not in _LEVELS or not self.valid_id(tid, self.procid):
+            return None
+        if job is not None:
+            if not (self.valid_id(job, self.job) and self.valid_id(pid, self.procid)):
+                return None
+            header = Header(time, f"{job}:{pid}", tid)
+        elif self.valid_id(pid, self.procid) and not self.job.match(pid):
+            header = Header(time, pid, tid)
+        else:
+            return None
+        key = (level, body or "")
+        try:
+            parsed = self._bodies[key]
+        except KeyError:
+            parsed = self._body(_LEVELS[level], body)
+            if len(self._bodies) < CACHE_LIMIT:
+                self._bodies[key] = parsed
+        return None if parsed is None else (header, parsed)
+
+    def _body(self, level: ev.Level, body: str | None) -> Body | None:
+        if not body:
+            return Body(level, "empty", None, None, "")
+        if self.component.match(body):
+            loc = self.located.fullmatch(body)
+            if loc is None:
+                return None  # the lexer commits to `component: function:` and then fails: let lark say why
+            return Body(level, "located", loc.group(1), loc.group(2), loc.group(3) or "")
+        if body[0] == " ":
+            ind = self.indented.fullmatch(body)
+            if ind is None:
+                return None
+            return Body(level, "indented", None, None, ind.group(2))
+        return Body(level, "bare", None, None, body)
+
+
+class FastParser:
+    """Same results as :class:`tracelens.parse.parser.RecordParser`, without running the parser per line."""
+
+    def __init__(self) -> None:
+        lark = build_parser()
+        transformer = _ToEvents()
+        compiler = _Compiler(lark)
+        self.structure = FastStructure(lark)
+        self.starts = {s: _StartShapes(compiler, s, transformer) for s in ("message", "bare_message", "banner")}
+        self._lark = lark
+        self._cache: dict[tuple[str, str], Payload | None] = {}
+
+    def header_and_body(self, text: str) -> tuple[Header, Body] | None:
+        try:
+            return self.structure.split(text)
+        except (ValueError, KeyError):
+            return None  # a date the calendar does not have: the slow path reports it
+
+    def message(self, body: Body) -> Payload | None:
+        """The typed payload of a body, or None for a generic message; cached per distinct text."""
+        if body.shape == "empty":
+            return None
+        if body.shape == "located":
+            start = "message"
+        elif body.level is ev.Level.PLUGIN and body.shape == "bare":
+            start = "banner"
+        else:
+            start = "bare_message"
+        key = (start, body.text)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        payload = self.starts[start].match(body.text)
+        if payload is None:
+            try:
+                payload = self._lark.parse(body.text, start=start)
+            except Exception:  # noqa: BLE001 - any failure of the message parse means: generic message
+                payload = None
+        if len(self._cache) < CACHE_LIMIT:
+            self._cache[key] = payload
+        return payload
