@@ -379,7 +379,7 @@ EXPECTED_REQUESTS: dict[str, list[tuple[int, int, str, str, Verdict, str | None]
 # failover episode of a session, one no-member-available per outage, one partial-request per file
 EXPECTED_FINDINGS: dict[str, dict[str, int]] = {
     "session-lost.log": {"availability.member-down": 1, "affinity.failover": 1, "affinity.session-lost": 1},
-    "clone-unknown.log": {"affinity.clone-unknown": 1},  # + affinity.session-lost: see the xfail below
+    "clone-unknown.log": {"affinity.clone-unknown": 1, "affinity.session-lost": 1},
     "process-divergence.log": {"availability.member-down": 1, "affinity.failover": 1,
                                "affinity.process-divergence": 1},
     "no-member.log": {"availability.member-down": 2, "availability.no-member-available": 1},
@@ -549,9 +549,6 @@ def test_single_member_down_without_config(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- bugs and open disagreements
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: affinity.session-lost needs a known 'own' member; a request whose "
-                   "clone ID matches no member and that gets a NEW session ID from the member it was load balanced "
-                   "to is not reported (tests/traces/README.md §2 expects it)")
 def test_clone_unknown_followed_by_a_new_session_is_a_lost_session() -> None:
     report = analyze([trace("clone-unknown.log")], CFG)
     lost = of(report, "TL003")
@@ -559,9 +556,6 @@ def test_clone_unknown_followed_by_a_new_session_is_a_lost_session() -> None:
     assert (lost[0].line, lost[0].session) == (41, S1)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a request cut by the end of the log right after its only attempt "
-                   "failed gets the verdict failover 'the request went to <the member that failed>' and an "
-                   "affinity.failover finding; nothing in the log says where it went")
 def test_request_cut_after_a_failed_attempt_is_not_a_failover(tmp_path: Path) -> None:
     path = log(tmp_path, "cut.log", sample(1, 65))  # ends at `will try another one`
     report = analyze([path], CFG)
@@ -569,25 +563,16 @@ def test_request_cut_after_a_failed_attempt_is_not_a_failover(tmp_path: Path) ->
     assert of(report, "TL001") == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: the topology inferred from RB51 Ex. 9-8 has one member because the "
-                   "second member's clone ID u307p62u only appears in `Comparing ... to server clone id`; "
-                   "config.single-member-down then claims 'no failover possible' for a two-member cluster")
 def test_redbook_ordered_routing_is_not_a_single_member_cluster() -> None:
     report = analyze([str(SAMPLES / "real-03-redbook-ex9-8-ordered-routing.log")], lenient=True)
     assert of(report, "TL604") == []
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: config.trace-mismatch only compares member names; a CloneID the "
-                   "trace's configuration load logs (`Setting clone id v544d031`) that differs from --config is "
-                   "not reported, although the rule's documentation says it is")
 def test_trace_mismatch_reports_a_clone_id_that_differs_from_the_config(tmp_path: Path) -> None:
     report = analyze([FAILOVER], cfg(tmp_path, [(M1, "v544dzzz", 4, 60), (M2, "v544d0o0", 1, 60)]))
     assert any(f.member == M1 or "v544d031" in f.message for f in of(report, "TL606"))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a truncated .gz whose readable part is under 8 KiB (one read "
-                   "buffer) is refused as 'not a readable gzip file' (exit 2) instead of being analysed with "
-                   "input.damaged, as larger truncated files are")
 def test_small_truncated_gzip_is_analysed_with_a_damage_finding(tmp_path: Path) -> None:
     data = gzip.compress((SAMPLES / "failover-failback.log").read_bytes())
     path = write(tmp_path, "cut.log.gz", data[:1000])  # 42 readable lines, about 5 KB

@@ -264,9 +264,6 @@ def test_a_restart_cuts_the_open_requests_of_its_process_only(tmp_path: Path) ->
     assert requests[1].served_by == M1
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: a request still open at the end of one input file is continued by "
-                   "the next file's records of the same (pid, tid); the Request keeps the first file's name but takes "
-                   "last_line (and the outcome lines) from the other file, so last_line can be before first_line")
 def test_a_request_spanning_two_files_has_lines_of_its_own_file(tmp_path: Path) -> None:
     lines = Path(FAILOVER).read_text().splitlines()
     a = write(tmp_path, "a.log", "\n".join(lines[36:60]) + "\n")  # request 1's end, then request 2's start (line 5)

@@ -535,10 +535,6 @@ def test_a_failure_before_a_restart_is_not_the_reason_of_a_mark_down_after_it() 
     assert (iv.start_line, iv.reason, iv.reason_line) == (down, DownReason.MARKED_DOWN, None)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: MemberTracker._on_restart calls restart() only when the process already "
-                   "has a member record, so a `Plugins loaded.` that comes before any member evidence (LogLevel Error: "
-                   "a failure line creates no record) leaves the per-thread failure memory of that pid in place, and "
-                   "a mark-down after the restart takes the pre-restart failure as its reason")
 def test_a_failure_before_a_restart_is_forgotten_even_without_member_evidence() -> None:
     trace = Trace()
     trace.add(connect_refused())
@@ -604,9 +600,6 @@ def test_100_continue_is_not_a_second_served_request() -> None:
     assert [(iv.end_line, iv.end_reason) for iv in rec.intervals] == [(answer, EndReason.SERVED)]
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: with several input files, MemberTracker.finish() closes every open "
-                   "interval at the last line of the LAST file, but the interval keeps the file it started in: "
-                   "(file, end_line) names a line of another file, and end_line can be before start_line")
 def test_an_interval_open_at_the_end_of_one_of_several_files_ends_in_its_own_file(tmp_path: Path) -> None:
     first = Trace()
     first.add(status(M2, 0))

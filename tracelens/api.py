@@ -75,7 +75,6 @@ def reconstruct(
     assembler = RequestAssembler(tracker.snapshot, affinity_cookies=affinity_cookies, separator=separator)
     requests: list[Request] = []
     first_time = last_time = None
-    last_line = None
     check_inputs(paths)
     parser = RecordParser(lenient=lenient)
     for count, raw in enumerate(read_records(paths, stats, lenient=lenient), 1):
@@ -96,9 +95,8 @@ def reconstruct(
         if event.time is not None:
             first_time = first_time or event.time
             last_time = event.time
-        last_line = event.line
     requests.extend(assembler.finish())
-    tracker.finish(last_time, last_line)
+    tracker.finish()
     requests = sort_requests(requests, stats.files)
     return Reconstruction(stats, summary, tracker, facts, requests, group_sessions(requests), first_time, last_time)
 
@@ -125,7 +123,8 @@ def analyze(
     intervals = rec.tracker.intervals()
     topology = from_config(cfg) if cfg else from_trace(rec.facts, intervals, rec.requests)
     verdicts = replay(rec.requests, topology, settings)
-    ctx = Context(rec.stats, rec.summary, rec.tracker, rec.requests, rec.sessions, verdicts, topology, cfg)
+    ctx = Context(rec.stats, rec.summary, rec.tracker, rec.requests, rec.sessions, verdicts, topology, cfg,
+                  trace_clones=rec.facts.logged_clones)
     return Report(
         stats=rec.stats, summary=rec.summary, tracker=rec.tracker, requests=rec.requests, sessions=rec.sessions,
         topology=topology, verdicts=verdicts, findings=run_rules(ctx), config=cfg, settings=settings,

@@ -54,6 +54,7 @@ class ClusterModel:
     ignore_affinity_requests: bool
     separator: str
     source: Source
+    members_complete: bool = True  # False: the trace shows clone IDs of members it never names
 
     def member(self, name: str) -> MemberModel | None:
         return next((m for m in self.members if m.name == name), None)
@@ -99,6 +100,8 @@ class TraceFacts:
 
     order: dict[str, None] = field(default_factory=dict)  # member names in order of appearance
     clone_of: dict[str, str] = field(default_factory=dict)
+    logged_clones: dict[str, str] = field(default_factory=dict)  # from the configuration load (`Setting clone id`)
+    server_clones: dict[str, None] = field(default_factory=dict)  # every server clone ID compared against
     primary: dict[str, None] = field(default_factory=dict)
     backup: dict[str, None] = field(default_factory=dict)
     max_weight: dict[str, int] = field(default_factory=dict)
@@ -122,10 +125,12 @@ class TraceFacts:
         name = self._named.get((e.pid, e.tid))
         if name is not None:
             self.clone_of.setdefault(name, e.clone_id)
+            self.logged_clones.setdefault(name, e.clone_id)
 
     def _on_compare(self, e: ev.Event) -> None:
         assert isinstance(e, ev.CloneCompare)
         self._compare[(e.pid, e.tid)] = e.server_clone_id
+        self.server_clones.setdefault(e.server_clone_id, None)
 
     def _on_match(self, e: ev.Event) -> None:
         # `Match for clone 'X'` follows the comparison that matched: X has that server clone ID
@@ -239,11 +244,14 @@ def from_trace(facts: TraceFacts, intervals: list[DownInterval], requests: Seque
                  + (f"; clone ID not seen for {', '.join(unknown_clones)})" if unknown_clones else ")"))
     if facts.max_weight:
         notes.append("weights: from `weights_need_reset` lines (normalised maxima)")
+    unnamed = [c for c in facts.server_clones if c not in set(clones.values())]
+    if unnamed:
+        notes.append(f"the trace compares against clone ID(s) {', '.join(unnamed)} of member(s) it never names")
     lb = facts.load_balance or LoadBalance.ROUND_ROBIN
     cluster = ClusterModel(
         name=name, members=members, primary=primary, backup=tuple(facts.backup), retry_interval=retry,
         retry_interval_source=retry_source, load_balance=lb, ignore_affinity_requests=True, separator=":",
-        source=Source.TRACE,
+        source=Source.TRACE, members_complete=not unnamed,
     )
     return Topology((cluster,), tuple(notes))
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import enum
 import inspect
 import re
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 from tracelens.config.plugin_cfg import PluginConfig
@@ -60,6 +60,7 @@ class Context:
     verdicts: Sequence[RequestVerdict]
     topology: Topology
     config: PluginConfig | None
+    trace_clones: Mapping[str, str] = field(default_factory=dict)  # member -> clone ID the trace's config load logs
 
 
 SECTIONS = ("What it finds", "Why it matters", "Example", "What to do")

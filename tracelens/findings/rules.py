@@ -152,13 +152,18 @@ class SessionLost(Rule):
             if r.cookie is None or not r.cookie.valid or r.cookie_outcome is not CookieOutcome.NEW_SESSION:
                 continue
             own = v.previous or v.home
-            if r.served_by is None or own is None or r.served_by == own:
-                continue
             new = r.set_cookie.session_id if r.set_cookie else "?"
+            if r.served_by is not None and own is None and v.verdict is Verdict.CLONE_UNKNOWN:
+                # no member has the session's clone ID: whoever served it was not the session's own
+                instead = f"load balanced to {r.served_by} because its clone ID(s) match no member"
+            elif r.served_by is not None and own is not None and r.served_by != own:
+                instead = f"served by {r.served_by} instead of {own}"
+            else:
+                continue
             yield self.finding(
-                f"session {r.session_id} at {_t(r)}: served by {r.served_by} instead of {own}, which answered with "
-                f"a new session ID {new}: the session's state was lost", file=r.file, line=r.set_cookie_line or
-                r.first_line, pid=r.pid, member=r.served_by, session=r.session_id, evidence=v.evidence)
+                f"session {r.session_id} at {_t(r)}: {instead}; {r.served_by} answered with a new session ID {new}: "
+                "the session's state was lost", file=r.file, line=r.set_cookie_line or r.first_line, pid=r.pid,
+                member=r.served_by, session=r.session_id, evidence=v.evidence)
 
 
 class CloneUnknown(Rule):
@@ -797,7 +802,7 @@ class SingleMemberDown(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         for c in ctx.topology.clusters:
-            if len(c.members) != 1:
+            if len(c.members) != 1 or not c.members_complete:
                 continue
             name = c.members[0].name
             downs = [iv for iv in ctx.tracker.intervals() if iv.member == name]
@@ -865,6 +870,12 @@ class TraceMismatch(Rule):
             if ctx.config.member(name) is None:
                 yield self.finding(f"the trace routes to {name}, which {ctx.config.path} does not define",
                                    file=ctx.config.path, member=name)
+        for name, clone in sorted(ctx.trace_clones.items()):
+            member = ctx.config.member(name)
+            if member is not None and member.clone_id != clone:
+                yield self.finding(f"the trace's configuration load gives {name} the clone ID {clone}, "
+                                   f"{ctx.config.path} gives {member.clone_id or 'none'}", file=ctx.config.path,
+                                   member=name)
 
 
 #: Every rule, in code order. A code is never reused; a retired rule stays listed as an alias.

@@ -10,14 +10,13 @@ summary can reconcile what it was given with what it produced.
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from tracelens.errors import InputError
 from tracelens.parse.grammar import header_regex, record_start_regex
@@ -91,18 +90,57 @@ def check_inputs(paths: Iterable[str]) -> None:
         stream.close()
 
 
-def _sniff(name: str, stream: BinaryIO) -> BinaryIO:
+class _Gunzip(io.RawIOBase):
+    """gzip decompression that keeps every byte it could decompress when the file is cut short.
+
+    ``gzip.GzipFile`` raises before handing out the last buffer of a truncated file; a copy taken
+    while the web server was still writing is exactly that, so this reader decompresses with zlib
+    itself (several members too) and records the damage instead.
+    """
+
+    def __init__(self, raw: BinaryIO, name: str, damage: list[str]) -> None:
+        self._raw, self._name, self._damage = raw, name, damage
+        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self._pending = b""
+        self._done = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._pending and not self._done:
+            chunk = self._raw.read(65536)
+            try:
+                if not chunk:
+                    self._done = True
+                    self._pending = self._z.flush()
+                    if not self._z.eof:
+                        self._damage.append(f"{self._name}: compressed data ends early")
+                    break
+                self._pending = self._z.decompress(chunk)
+                while self._z.eof and self._z.unused_data:  # another gzip member follows
+                    rest = self._z.unused_data
+                    self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                    self._pending += self._z.decompress(rest)
+            except zlib.error as exc:
+                self._damage.append(f"{self._name}: compressed data is corrupt ({exc})")
+                self._done = True
+        n = min(len(buffer), len(self._pending))
+        buffer[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+
+def _sniff(name: str, stream: BinaryIO, damage: list[str]) -> BinaryIO:
     """Decompress gzip by its magic number, and refuse what is plainly not text."""
     buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
     head = buffered.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
     if head[:2] == _GZIP_MAGIC:
-        gz = gzip.GzipFile(fileobj=buffered)
-        try:
-            inner = io.BufferedReader(gz)  # type: ignore[arg-type]
-            head = inner.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
-        except (OSError, EOFError, zlib.error) as exc:
-            raise InputError(f"{name}: not a readable gzip file ({exc})") from None
-        buffered = inner
+        inner = io.BufferedReader(_Gunzip(buffered, name, damage))
+        head = inner.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+        if not head and damage:
+            raise InputError(f"{name}: not a readable gzip file ({damage[-1].split(': ', 1)[-1]})")
+        buffered = inner  # type: ignore[assignment]
     if head:
         controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS)
         if controls / len(head) > _BINARY_RATIO:
@@ -127,8 +165,6 @@ def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats) -> Iterator[t
             stats.lines_by_file[name] = lineno
             text = _decode(raw, stats).rstrip("\r\n")
             yield lineno, text
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        stats.damage.append(f"{name}: compressed data ends early after line {lineno} ({exc})")
     except OSError as exc:
         stats.damage.append(f"{name}: read error after line {lineno} ({exc})")
 
@@ -150,7 +186,7 @@ def read_records(paths: Iterable[str], stats: ReadStats, lenient: bool = False) 
         name, stream = _open(path)
         stats.files.append(name)
         try:
-            data = _sniff(name, stream)
+            data = _sniff(name, stream, stats.damage)
             if lenient:
                 yield from _lenient(name, _physical_lines(name, data, stats), stats)
             else:

@@ -231,6 +231,7 @@ class RequestAssembler:
         self._cookie_names = {n.upper() for n in affinity_cookies}
         self._separator = separator
         self._open: dict[tuple[str, str | None], _Open] = {}
+        self._file: str | None = None
 
     # ---------------------------------------------------------------- driving
 
@@ -241,7 +242,7 @@ class RequestAssembler:
         log's start, and must be fed as an event).
         """
         o = self._open.get((pid, tid))
-        if o is None:
+        if o is None or o.file != self._file:
             return False
         o.last_line = line
         if time is not None:
@@ -253,6 +254,11 @@ class RequestAssembler:
         pid = event.pid if event.pid is not None else ("-" if event.time is None else None)
         if pid is None:
             return
+        if event.file != self._file:
+            # a file boundary cuts every open request: the next file need not continue this log
+            if self._file is not None:
+                yield from self.finish()
+            self._file = event.file
         key = (pid, event.tid)
         cls = type(event)
         if cls is ev.PluginsLoaded:

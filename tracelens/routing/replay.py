@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from tracelens.config.topology import ClusterModel, Source, Topology
-from tracelens.requests.assemble import AttemptOutcome, Request
+from tracelens.requests.assemble import AttemptOutcome, Partial, Request
 from tracelens.requests.cookies import CookieOutcome
 from tracelens.state.members import MemberState
 from tracelens.routing.model import Availability, ExpectKind, Expectation, RoutingSettings, expect
@@ -134,6 +134,8 @@ def judge(
         if failed:
             why = "; ".join(f"{m}: {_describe_failure(o)}" for m, o, _ in failed) + ("; " + why if skipped else "")
         return verdict(Verdict.NO_MEMBER, f"no member could take the request ({why}); the client got an error")
+    if r.attempts and all(a.outcome.failed for a in r.attempts) and Partial.END_MISSING in r.partial:
+        return verdict(Verdict.INCOMPLETE, f"{routed} failed and the log ends before the request was routed again")
     if not r.attempts or routed is None:
         return verdict(Verdict.INCOMPLETE, "the log shows no routing decision for this request")
     if not clones:

@@ -144,6 +144,7 @@ class DownInterval:
     end_line: int | None = None
     end: datetime | None = None
     end_reason: EndReason | None = None
+    end_file: str | None = None  # the file of end_line, when a later file continued the log
     countdowns: list[Countdown] = field(default_factory=list)
     retry_due_line: int | None = None  # first `retryNow 1` / `Time to retry server`
     retry_due: datetime | None = None
@@ -258,6 +259,7 @@ class MemberTracker:
         self._failure: dict[tuple[str, str | None], tuple[DownReason, int]] = {}
         self._current: dict[tuple[str, str | None], str] = {}
         self._file = ""
+        self._last_by_file: dict[str, tuple[int, datetime | None]] = {}
 
     # ---------------------------------------------------------------- queries
 
@@ -289,19 +291,26 @@ class MemberTracker:
             pid = "-"  # header-less excerpts: one anonymous process
         if pid is None:
             return
-        self._file = event.file
+        if event.file != self._file:
+            self._file = event.file
+        self._last_by_file[event.file] = (event.line, event.time if event.time is not None else
+                                          self._last_by_file.get(event.file, (0, None))[1])
         handler = _HANDLERS.get(type(event))
         if handler is not None:
             handler(self, pid, event)
 
     def finish(self, last_time: datetime | None = None, last_line: int | None = None) -> None:
-        """Close what is still open when the log ends."""
+        """Close what is still open when the log ends: at ``last_line`` if given, else at the last record
+        of the interval's own file (several files need not be one log)."""
         for rec in self.members.values():
             iv = rec.open_interval
-            if iv is not None:
-                iv.end_reason = EndReason.LOG_END
-                iv.end = last_time
-                iv.end_line = last_line
+            if iv is None:
+                continue
+            iv.end_reason = EndReason.LOG_END
+            if last_line is not None:
+                iv.end_line, iv.end = last_line, last_time
+            else:
+                iv.end_line, iv.end = self._last_by_file.get(iv.end_file or iv.file, (iv.start_line, iv.start))
 
     # ---------------------------------------------------------------- signals
 
@@ -333,6 +342,8 @@ class MemberTracker:
                 ))
             iv.end_reason = _END_BY_SIGNAL[sig]
             iv.end, iv.end_line = event.time, event.line
+            if event.file != iv.file:
+                iv.end_file = event.file
         elif action is A.NOTE_RETRY_DUE and iv is not None:
             iv.retry_due_line, iv.retry_due = event.line, event.time
         elif action is A.NOTE_REPEAT and iv is not None:
@@ -352,14 +363,20 @@ class MemberTracker:
         ))
 
     def restart(self, pid: str, event: ev.Event) -> None:
-        """The process restarted or reloaded: every member of it is unknown again."""
-        self.restarts.append((pid, event.line))
+        """The process restarted or reloaded: every member of it is unknown again.
+
+        Recorded as a restart only when the process had state to lose (its first start is not one).
+        """
+        if any(p == pid for p, _ in self.members):
+            self.restarts.append((pid, event.line))
         for (p, _), rec in self.members.items():
             if p != pid:
                 continue
             iv = rec.open_interval
             if iv is not None:
                 iv.end_reason, iv.end, iv.end_line = EndReason.RESTART, event.time, event.line
+                if event.file != iv.file:
+                    iv.end_file = event.file
             rec.state, rec.state_line = MemberState.UNKNOWN, event.line
             rec.counters_since = len(rec.counters)  # a restarted process counts from zero again
         for key in [k for k in self._current if k[0] == pid]:
@@ -475,8 +492,7 @@ class MemberTracker:
         rec.last_line = e.line
 
     def _on_restart(self, pid: str, e: ev.Event) -> None:
-        if any(p == pid for p, _ in self.members):
-            self.restart(pid, e)
+        self.restart(pid, e)
 
 
 _HANDLERS = {
