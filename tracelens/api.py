@@ -42,6 +42,19 @@ def iter_events(paths: Sequence[str], stats: ReadStats, *, lenient: bool = False
     return parse_records(read_records(paths, stats, lenient=lenient), lenient=lenient)
 
 
+def count_records(paths: Sequence[str], stats: ReadStats, summary: ParseSummary, *, lenient: bool = False) -> None:
+    """Count every record by kind (``parse --summary``): only unparsed records are built, as examples."""
+    check_inputs(paths)
+    parser = RecordParser(lenient=lenient)
+    wanted = frozenset({ev.Unparsed})
+    for raw in read_records(paths, stats, lenient=lenient):
+        event = parser.parse_or_kind(raw, wanted)
+        if isinstance(event, tuple):
+            summary.count(event[0].kind, raw.file)
+        else:
+            summary.add(event)
+
+
 @dataclass(slots=True)
 class Reconstruction:
     """Per-process member state, requests and sessions rebuilt from the logs."""

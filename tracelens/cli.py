@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import click
 
 from tracelens import __version__
-from tracelens.api import Reconstruction, analyze, iter_events, reconstruct
+from tracelens.api import Reconstruction, analyze, count_records, iter_events, reconstruct
 from tracelens.findings.rules import RULES, find_rule
 from tracelens.report import Report
 from tracelens.reporters import json_report, rich_report
@@ -59,14 +59,13 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool) -> Non
     """
     stats = ReadStats()
     counts = ParseSummary()
-    events = iter_events(files, stats, lenient=lenient)
     if summary:
-        for event in events:
-            counts.add(event)
+        count_records(files, stats, counts, lenient=lenient)
     elif fmt == "jsonl":
+        events = iter_events(files, stats, lenient=lenient)
         events_reporter.write_jsonl(events, sys.stdout, counts)
     else:
-        events_reporter.write_table(events, stdout_console(), counts)
+        events_reporter.write_table(iter_events(files, stats, lenient=lenient), stdout_console(), counts)
     accounting = counts.accounting(stats)
     if not stats.physical_lines:
         raise InputError(f"{', '.join(stats.files)}: empty input, no log lines")

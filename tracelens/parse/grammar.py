@@ -505,6 +505,9 @@ def build_parser(strict: bool = False) -> Lark:
         transformer=_ToEvents(),
         strict=strict,
         maybe_placeholders=False,
+        # the LALR tables are cached on disk (keyed by the grammar's hash and lark's version): the
+        # grammar analysis costs a second at every start otherwise
+        cache=not strict,
     )
 
 

@@ -1,0 +1,216 @@
+"""Reporters: one table written to a CSV, Parquet or JSON lines file, the format chosen by the file's suffix.
+
+The tables and their column types are :mod:`tracelens.reporters.frames`'. Every format holds the same
+cells: times as ISO 8601 text in CSV and JSON lines (timestamps in Parquet), lists and nested records as
+JSON text. Two differences, both on purpose:
+
+* CSV is made spreadsheet-safe (OWASP "CSV injection"): a text cell starting with ``=``, ``+``, ``-``,
+  ``@``, a tab or a carriage return gets a leading ``'``, so that a URI or member name taken from a log
+  cannot become a formula. Numbers are never touched (-1 stays -1), and Parquet and JSON lines keep the
+  text as logged, because no spreadsheet evaluates them.
+* Parquet keeps the categories and nullable integers as such; CSV and JSON lines hold their text and
+  numbers, which ``pandas.read_csv(..., parse_dates=[...])`` and ``pandas.read_json(..., lines=True)``
+  read back.
+
+The events table is written in chunks of :data:`EVENTS_CHUNK` records, so that memory does not grow with
+the log. A file is written beside its target and renamed into place at the end: a failed run leaves
+no half-written table behind. pandas and pyarrow are imported only when a table is written.
+"""
+
+from __future__ import annotations
+
+import enum
+import gzip
+import io
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
+
+from tracelens.errors import TracelensError
+from tracelens.parse.events import Event
+
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped]
+
+    from tracelens.report import Report
+
+TABLES = ("events", "requests", "sessions", "findings", "members")
+EVENTS_CHUNK = 50_000
+
+# a cell starting with one of these is a formula (or becomes one) in Excel, LibreOffice and Sheets
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+class Format(enum.Enum):
+    CSV = "csv"
+    PARQUET = "parquet"
+    JSONL = "jsonl"
+
+
+_SUFFIXES: dict[str, tuple[Format, bool]] = {
+    ".csv": (Format.CSV, False),
+    ".csv.gz": (Format.CSV, True),
+    ".parquet": (Format.PARQUET, False),
+    ".jsonl": (Format.JSONL, False),
+    ".jsonl.gz": (Format.JSONL, True),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where a table goes, and how: the format and the compression come from the suffix."""
+
+    path: Path
+    format: Format
+    gzip: bool
+
+
+def target(out: str) -> Target:
+    """The target ``out`` names; a :class:`TracelensError` for an unknown suffix or a missing pyarrow."""
+    name = Path(out).name.lower()
+    suffix = next((s for s in _SUFFIXES if name.endswith(s) and len(name) > len(s)), None)
+    if suffix is None:
+        raise TracelensError(f"{out}: unknown export format; the suffix chooses it: {', '.join(_SUFFIXES)}")
+    fmt, gz = _SUFFIXES[suffix]
+    if fmt is Format.PARQUET:
+        try:
+            import pyarrow.parquet  # type: ignore[import-untyped]  # noqa: F401
+        except ImportError:
+            raise TracelensError("Parquet export needs pyarrow: pip install 'tracelens[parquet]'") from None
+    return Target(Path(out), fmt, gz)
+
+
+# ---------------------------------------------------------------- what is written
+
+
+def write_table(report: Report, table: str, to: Target) -> int:
+    """Write one analysis table (requests, sessions, findings, members); returns the number of rows."""
+    makers: dict[str, Callable[[], pd.DataFrame]] = {
+        "requests": report.requests_frame, "sessions": report.sessions_frame,
+        "findings": report.findings_frame, "members": report.members_frame,
+    }
+    if table not in makers:
+        raise TracelensError(f"no table {table}; the tables are {', '.join(TABLES)}")
+    frame = makers[table]()
+    with _writer(to, frame.iloc[:0]) as write:
+        write(frame)
+    return len(frame)
+
+
+def write_events(events: Iterable[Event], to: Target, chunk: int | None = None) -> int:
+    """Stream every event into the events table, ``chunk`` (:data:`EVENTS_CHUNK`) records at a time.
+
+    Returns the number of rows; memory holds one chunk, whatever the size of the log.
+    """
+    from tracelens.reporters import frames
+
+    chunk = chunk or EVENTS_CHUNK
+    rows = 0
+    it = iter(events)
+    with _writer(to, frames.events_frame([])) as write:
+        while batch := list(islice(it, chunk)):
+            write(frames.events_frame(batch))
+            rows += len(batch)
+    return rows
+
+
+# ---------------------------------------------------------------- how it is written
+
+
+@contextmanager
+def _writer(to: Target, empty: pd.DataFrame) -> Iterator[Callable[[pd.DataFrame], None]]:
+    """A function appending frames of ``empty``'s columns to ``to``; the file appears when the block ends well."""
+    part = to.path.with_name(f".{to.path.name}.{os.getpid()}.part")
+    try:
+        raw = open(part, "wb")  # noqa: SIM115 - closed below, after the writers that wrap it
+    except OSError as exc:
+        raise TracelensError(f"cannot write {to.path}: {exc.strerror or exc}") from None
+    try:
+        with raw:
+            if to.format is Format.PARQUET:
+                with _parquet(raw, empty) as write:
+                    yield write
+            else:
+                with _text(raw, to.gzip, to.path.name) as out:
+                    yield _csv(out, empty) if to.format is Format.CSV else _jsonl(out)
+        os.replace(part, to.path)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+
+
+@contextmanager
+def _text(raw: BinaryIO, compressed: bool, name: str) -> Iterator[IO[str]]:
+    binary = raw
+    if compressed:
+        # a GzipFile is a binary file, though typeshed does not say so
+        binary = cast(BinaryIO, gzip.GzipFile(filename=name, mode="wb", fileobj=raw, compresslevel=6))
+    with binary, io.TextIOWrapper(binary, encoding="utf-8", newline="") as out:
+        yield out
+
+
+def _csv(out: IO[str], empty: pd.DataFrame) -> Callable[[pd.DataFrame], None]:
+    empty.to_csv(out, index=False, lineterminator="\n")  # the header, even for a table without rows
+
+    def write(frame: pd.DataFrame) -> None:
+        spreadsheet_safe(frame).to_csv(out, index=False, header=False, lineterminator="\n")
+
+    return write
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would take for a formula prefixed with ``'``."""
+    import pandas as pd
+
+    safe = frame
+    for name, column in frame.items():
+        if not isinstance(column.dtype, pd.CategoricalDtype | pd.StringDtype) and column.dtype != object:
+            continue  # numbers, flags and times: -1 is a number, not a formula
+        text = column.astype("string")
+        risky = text.str.contains(_FORMULA_START, regex=True, na=False)
+        if risky.any():
+            if safe is frame:
+                safe = frame.copy()
+            safe[name] = text.mask(risky, "'" + text)
+    return safe
+
+
+def _jsonl(out: IO[str]) -> Callable[[pd.DataFrame], None]:
+    # NOTE: not DataFrame.to_json: it writes "/" as "\/" and pads times to a fixed precision, and the
+    # JSON lines of `tracelens parse` and `tracelens requests` write neither; these lines match them.
+    def write(frame: pd.DataFrame) -> None:
+        names = [str(n) for n in frame.columns]
+        columns = [column.astype(object).where(column.notna(), None).tolist() for _, column in frame.items()]
+        for values in zip(*columns, strict=True):
+            out.write(json.dumps(dict(zip(names, values, strict=True)), ensure_ascii=False, default=_json_value))
+            out.write("\n")
+
+    return write
+
+
+def _json_value(value: Any) -> Any:
+    if hasattr(value, "isoformat"):  # pandas.Timestamp
+        return value.isoformat()
+    if hasattr(value, "item"):  # a numpy scalar
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+@contextmanager
+def _parquet(sink: BinaryIO, empty: pd.DataFrame) -> Iterator[Callable[[pd.DataFrame], None]]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # one schema for the whole file, from the table's empty frame: every chunk is cast to it
+    schema = pa.Schema.from_pandas(empty, preserve_index=False)
+    with pq.ParquetWriter(sink, schema) as writer:
+
+        def write(frame: pd.DataFrame) -> None:
+            writer.write_table(pa.Table.from_pandas(frame, schema=schema, preserve_index=False))
+
+        yield write
