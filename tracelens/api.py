@@ -95,8 +95,8 @@ def reconstruct(
             progress(stats)
         event = parser.parse_or_kind(raw, READS)
         if isinstance(event, tuple):
-            cls, pid, tid, time = event
-            if cls not in assemble.MAY_OPEN or assembler.touch(pid, tid, raw.line, time):
+            cls, pid, tid = event
+            if cls not in assemble.MAY_OPEN or assembler.touch(pid, tid, raw.line):
                 summary.count(cls.kind, raw.file)  # a record nothing downstream reads: counted, never built
                 continue
             event = parser.parse(raw)  # the first line the log has of a request cut by its start

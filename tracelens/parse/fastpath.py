@@ -26,13 +26,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from lark import Lark, Token
 from lark.grammar import NonTerminal, Rule, Terminal
 
 from tracelens.parse import events as ev
-from tracelens.parse.grammar import Body, Header, _ToEvents, asctime, build_parser, clftime
+from tracelens.parse.grammar import Body, _ToEvents, asctime, build_parser, clftime
 
 Payload = tuple[type[ev.Event], dict[str, Any]]
 # shapes whose optional parts overlap (`" retry count " INT` versus `" retry " WORD`): the lexer decides
@@ -162,118 +162,128 @@ class _StartShapes:
 
 
 _LEVELS = {level.value: level for level in ev.Level}
+_FALLBACK = None  # a body the fast path leaves to the LALR parser
 
 
-class FastStructure:
-    """``[timestamp] pid tid - LEVEL: body`` split by one regular expression built from the grammar's terminals."""
+class FastRecord(NamedTuple):
+    """A record split by the fast path: everything needed to build its event, or to count it."""
 
-    def __init__(self, lark: Lark) -> None:
+    second: datetime
+    fraction: str | None
+    pid: str
+    tid: str
+    body: Body
+    payload: Payload | None  # None: a generic message
+
+
+def record_time(rec: FastRecord) -> datetime:
+    if rec[1] is None:
+        return rec[0]
+    return rec[0].replace(microsecond=int(rec[1].ljust(6, "0")))
+
+
+def record_class(rec: FastRecord) -> type[ev.Event]:
+    payload = rec[5]
+    return ev.Message if payload is None else payload[0]
+
+
+class FastParser:
+    """Splits and types a headered record without running the LALR parser, or says it cannot.
+
+    ``split`` returns None whenever the fast path is not certain to agree with the grammar; the
+    caller then runs :class:`tracelens.parse.parser.RecordParser`'s LALR path. Everything that repeats
+    (timestamps to the second, ids, level and body texts with their typed payload) is cached.
+    """
+
+    def __init__(self) -> None:
+        lark = build_parser()
         t = {term.name: term.pattern.to_regexp() for term in lark.terminals}
-        # A cheap split first; every piece is then checked against its own terminal of the grammar
-        # (once per distinct value: timestamps, ids and levels repeat).
-        self.record = re.compile(r"\[([^\]]*)\] (?:(\S+) )?(\S+) (\S+) - ([A-Z]+):(?: (.*))?")
+        compiler = _Compiler(lark)
+        transformer = _ToEvents()
+        self.starts = {s: _StartShapes(compiler, s, transformer) for s in ("message", "bare_message", "banner")}
+        self._lark = lark
+        # A cheap split first; every piece is then checked against its own terminal of the grammar,
+        # once per distinct value.
+        self.record = re.compile(r"\[([^\].]*)(?:\.([0-9]{1,6}))?\] (?:(\S+) )?(\S+) (\S+) - ([A-Z]+):(?: (.*))?")
         self.asc = re.compile(t["ASCTIME"])
         self.clf = re.compile(t["CLFTIME"])
         self.procid = re.compile(t["PROCID"])
         self.job = re.compile(t["IBMI_JOB"])
-        self.level = re.compile(t["LEVEL"])
-        self._ids: dict[str, bool] = {}
         self.component = re.compile(t["COMPONENT"])
         self.located = re.compile(rf"(?>({t['COMPONENT']})): (?>({t['FUNCTION']})): (?>({t['MESSAGE']}))?")
         self.indented = re.compile(rf"(?>({t['INDENT']}))(?>({t['TEXT']}))")
-        self._seconds: dict[str, datetime] = {}  # a second's timestamp text -> datetime: most lines share one
-        self._bodies: dict[tuple[str, str], Body | None] = {}
+        self._seconds: dict[str, tuple[datetime, bool] | None] = {}  # text -> (datetime, 8.5 style) or invalid
+        self._ids: set[str] = set()
+        self._bodies: dict[str, dict[str, tuple[Body, Payload | None] | None]] = {lv: {} for lv in _LEVELS}
 
-    def time(self, stamp: str) -> datetime | None:
-        """The timestamp, if the text is one of the grammar's two timestamp forms."""
-        if len(stamp) > 20 and stamp[20] == ".":  # 8.5 style with fraction: cache the whole second
-            second, fraction = stamp[:20], stamp[21:]
-            if not (0 < len(fraction) <= 6 and fraction.isdigit() and fraction.isascii()):
-                return None
-        else:
-            second, fraction = stamp, ""
-        base = self._seconds.get(second)
-        if base is None:
-            if self.asc.fullmatch(second):
-                base = asctime(second)
-            elif self.clf.fullmatch(second):
-                base = clftime(second)
-            else:
-                return None
-            if len(self._seconds) > CACHE_LIMIT:
-                self._seconds.clear()
-            self._seconds[second] = base
-        return base.replace(microsecond=int(fraction.ljust(6, "0"))) if fraction else base
-
-    def valid_id(self, text: str, pattern: re.Pattern[str]) -> bool:
-        ok = self._ids.get(text)
-        if ok is None:
-            ok = pattern.fullmatch(text) is not None
-            if len(self._ids) < CACHE_LIMIT:
-                self._ids[text] = ok
-        return ok
-
-    def split(self, text: str) -> tuple[Header, Body] | None:
+    def split(self, text: str) -> FastRecord | None:
+        """A :class:`FastRecord` (as a plain tuple: one is made per line), or None to take the LALR path."""
         m = self.record.fullmatch(text)
         if m is None:
             return None
-        stamp, job, pid, tid, level, body = m.groups()
-        time = self.time(stamp)
-        if time is None or level not in _LEVELS or not self.valid_id(tid, self.procid):
+        second, fraction, job, pid, tid, level, body = m.groups()
+        stamp = self._seconds.get(second, False)
+        if stamp is False:
+            stamp = self._second(second)
+        if stamp is None or (fraction is not None and not stamp[1]):
             return None
+        ids = self._ids
         if job is not None:
-            if not (self.valid_id(job, self.job) and self.valid_id(pid, self.procid)):
+            if not (self.job.fullmatch(job) and self.procid.fullmatch(pid) and self.procid.fullmatch(tid)):
                 return None
-            header = Header(time, f"{job}:{pid}", tid)
-        elif self.valid_id(pid, self.procid) and not self.job.match(pid):
-            header = Header(time, pid, tid)
-        else:
+            pid = f"{job}:{pid}"
+        elif not (pid in ids and tid in ids):
+            if not (self.procid.fullmatch(pid) and self.procid.fullmatch(tid)):
+                return None
+            if len(ids) < CACHE_LIMIT:
+                ids.update((pid, tid))
+        bodies = self._bodies.get(level)
+        if bodies is None:
             return None
-        key = (level, body or "")
-        try:
-            parsed = self._bodies[key]
-        except KeyError:
-            parsed = self._body(_LEVELS[level], body)
-            if len(self._bodies) < CACHE_LIMIT:
-                self._bodies[key] = parsed
-        return None if parsed is None else (header, parsed)
+        key = body or ""
+        entry = bodies.get(key, False)
+        if entry is False:
+            entry = self._body(_LEVELS[level], body)
+            if len(bodies) < CACHE_LIMIT:
+                bodies[key] = entry
+        if entry is None:
+            return None
+        return FastRecord(stamp[0], fraction, pid, tid, entry[0], entry[1])
 
-    def _body(self, level: ev.Level, body: str | None) -> Body | None:
+    def _second(self, text: str) -> tuple[datetime, bool] | None:
+        try:
+            if self.asc.fullmatch(text):
+                value: tuple[datetime, bool] | None = (asctime(text), False)
+            elif self.clf.fullmatch(text):
+                value = (clftime(text), True)
+            else:
+                value = None
+        except ValueError:
+            value = None  # a date the calendar does not have: the LALR path says why
+        if len(self._seconds) > CACHE_LIMIT:
+            self._seconds.clear()
+        self._seconds[text] = value
+        return value
+
+    def _body(self, level: ev.Level, body: str | None) -> tuple[Body, Payload | None] | None:
         if not body:
-            return Body(level, "empty", None, None, "")
+            return Body(level, "empty", None, None, ""), None
         if self.component.match(body):
             loc = self.located.fullmatch(body)
             if loc is None:
-                return None  # the lexer commits to `component: function:` and then fails: let lark say why
-            return Body(level, "located", loc.group(1), loc.group(2), loc.group(3) or "")
-        if body[0] == " ":
+                return _FALLBACK  # the lexer commits to `component: function:` and then fails: lark says why
+            parsed = Body(level, "located", loc.group(1), loc.group(2), loc.group(3) or "")
+        elif body[0] == " ":
             ind = self.indented.fullmatch(body)
             if ind is None:
-                return None
-            return Body(level, "indented", None, None, ind.group(2))
-        return Body(level, "bare", None, None, body)
-
-
-class FastParser:
-    """Same results as :class:`tracelens.parse.parser.RecordParser`, without running the parser per line."""
-
-    def __init__(self) -> None:
-        lark = build_parser()
-        transformer = _ToEvents()
-        compiler = _Compiler(lark)
-        self.structure = FastStructure(lark)
-        self.starts = {s: _StartShapes(compiler, s, transformer) for s in ("message", "bare_message", "banner")}
-        self._lark = lark
-        self._cache: dict[tuple[str, str], Payload | None] = {}
-
-    def header_and_body(self, text: str) -> tuple[Header, Body] | None:
-        try:
-            return self.structure.split(text)
-        except (ValueError, KeyError):
-            return None  # a date the calendar does not have: the slow path reports it
+                return _FALLBACK
+            parsed = Body(level, "indented", None, None, ind.group(2))
+        else:
+            parsed = Body(level, "bare", None, None, body)
+        return parsed, self.message(parsed)
 
     def message(self, body: Body) -> Payload | None:
-        """The typed payload of a body, or None for a generic message; cached per distinct text."""
+        """The typed payload of a body, or None for a generic message."""
         if body.shape == "empty":
             return None
         if body.shape == "located":
@@ -282,17 +292,10 @@ class FastParser:
             start = "banner"
         else:
             start = "bare_message"
-        key = (start, body.text)
-        try:
-            return self._cache[key]
-        except KeyError:
-            pass
         payload = self.starts[start].match(body.text)
         if payload is None:
             try:
                 payload = self._lark.parse(body.text, start=start)
             except Exception:  # noqa: BLE001 - any failure of the message parse means: generic message
                 payload = None
-        if len(self._cache) < CACHE_LIMIT:
-            self._cache[key] = payload
         return payload

@@ -9,14 +9,13 @@ rule becomes :class:`Message` (component, function and text kept).
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
 
 from tracelens.parse import events as ev
-from tracelens.parse.fastpath import FastParser
+from tracelens.parse.fastpath import FastParser, FastRecord, record_class, record_time
 from tracelens.parse.grammar import Body, Header, build_parser
 from tracelens.read.reader import RawRecord
 
@@ -82,38 +81,24 @@ class RecordParser:
 
     def parse_or_kind(
         self, raw: RawRecord, wanted: frozenset[type[ev.Event]]
-    ) -> ev.Event | tuple[type[ev.Event], str | None, str | None, datetime | None]:
-        """The event when its class is ``wanted`` (or it is unparsed), else (class, pid, tid, time): nothing is built."""
+    ) -> ev.Event | tuple[type[ev.Event], str, str]:
+        """The event when its class is ``wanted`` (or it is unparsed), else (class, pid, tid): nothing is built."""
         fast = self._fast
         if fast is not None and raw.text.startswith("["):
-            split = fast.header_and_body(raw.text)
-            if split is not None:
-                header, body = split
-                payload = fast.message(body)
-                if payload is None:
-                    if ev.Message not in wanted:
-                        return ev.Message, header.pid, header.tid, header.time
-                    return ev.Message(raw.file, raw.line, header.time, header.pid, header.tid, body.level,
-                                      body.component, body.function, text=body.text)
-                cls = payload[0]
+            rec = fast.split(raw.text)
+            if rec is not None:
+                cls = record_class(rec)
                 if cls not in wanted:
-                    return cls, header.pid, header.tid, header.time
-                return cls(raw.file, raw.line, header.time, header.pid, header.tid, body.level, body.component,
-                           body.function, **payload[1])
+                    return cls, rec.pid, rec.tid
+                return _build(raw, rec)
         return self.parse(raw)
 
     def parse(self, raw: RawRecord) -> ev.Event:
         fast = self._fast
-        if fast is not None:
-            split = fast.header_and_body(raw.text) if raw.text.startswith("[") else None
-            if split is not None:
-                header, body = split
-                common = (raw.file, raw.line, header.time, header.pid, header.tid, body.level, body.component,
-                          body.function)
-                payload = fast.message(body)
-                if payload is None:
-                    return ev.Message(*common, text=body.text)
-                return payload[0](*common, **payload[1])
+        if fast is not None and raw.text.startswith("["):
+            rec = fast.split(raw.text)
+            if rec is not None:
+                return _build(raw, rec)
         try:
             header, body = self._structure(raw.text)
         except UnexpectedInput as exc:
@@ -157,6 +142,14 @@ class RecordParser:
         except (LarkError, ValueError):
             return None
         return payload
+
+
+def _build(raw: RawRecord, rec: FastRecord) -> ev.Event:
+    body = rec.body
+    common = (raw.file, raw.line, record_time(rec), rec.pid, rec.tid, body.level, body.component, body.function)
+    if rec.payload is None:
+        return ev.Message(*common, text=body.text)
+    return rec.payload[0](*common, **rec.payload[1])
 
 
 def parse_records(records: Iterable[RawRecord], lenient: bool = False, fast: bool = True) -> Iterator[ev.Event]:

@@ -235,8 +235,9 @@ class RequestAssembler:
 
     # ---------------------------------------------------------------- driving
 
-    def touch(self, pid: str | None, tid: str | None, line: int, time: datetime | None) -> bool:
-        """A record of a kind the assembler does not read: it still extends its thread's open request.
+    def touch(self, pid: str | None, tid: str | None, line: int) -> bool:
+        """A record of a kind the assembler does not read: it still extends its thread's open request
+        (its last line; the request's end time stays that of the last record the assembler read).
 
         Returns whether the thread has an open request (if not, the record may open one cut by the
         log's start, and must be fed as an event).
@@ -245,8 +246,6 @@ class RequestAssembler:
         if o is None or o.file != self._file:
             return False
         o.last_line = line
-        if time is not None:
-            o.end = time
         return True
 
     def feed(self, event: ev.Event) -> Iterator[Request]:

@@ -1,0 +1,82 @@
+"""Benchmark: tracelens parse --summary and analyze against a bare regex loop on the same trace.
+
+    python benchmarks/run.py --lines 1000000            # generates the trace once, then measures
+
+For each command it prints wall time, lines per second, MB per second, peak resident memory (of
+the tracelens process alone) and the ratio to the yardstick: a compiled-regex loop that only splits
+each line's header, measured in the same run on the same file — "as fast as Python can read it".
+Commands run as separate processes, as a user runs them, so start-up is included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+HEADER = re.compile(r"\[([^\]]+)\] (\w+) (\w+) - ")
+
+
+def yardstick(path: Path) -> float:
+    start = time.perf_counter()
+    matched = 0
+    with path.open(encoding="utf-8", errors="surrogateescape") as f:
+        for line in f:
+            if HEADER.match(line):
+                matched += 1
+    return time.perf_counter() - start
+
+
+def measure(args: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one command, run alone."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"{' '.join(args)} failed: {err}")
+    return wall, usage.ru_maxrss
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--file", type=Path, help="an existing trace instead of a generated one")
+    parser.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")),
+                        help="where generated traces are kept between runs")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per command; the best is reported")
+    args = parser.parse_args()
+
+    path = args.file
+    if path is None:
+        path = args.data / f"tracelens-bench-{args.lines}-{args.seed}.log"
+        if not path.exists():
+            print(f"generating {path} ({args.lines:,} lines) ...", file=sys.stderr)
+            subprocess.run([sys.executable, str(HERE / "generate.py"), "--lines", str(args.lines), "--seed",
+                            str(args.seed), "--out", str(path)], check=True)
+    size_mb = path.stat().st_size / 1e6
+    with path.open("rb") as f:
+        lines = sum(1 for _ in f)
+    tracelens = [sys.executable, "-m", "tracelens"]
+    base = min(yardstick(path) for _ in range(max(args.repeat, 1)))
+    rows = [("yardstick (regex header split)", base, 0)]
+    for name, cmd in (("parse --summary", ["parse", "--summary"]), ("analyze", ["analyze", "--format", "json"])):
+        runs = [measure([*tracelens, *cmd, str(path)]) for _ in range(max(args.repeat, 1))]
+        wall, rss = min(runs)
+        rows.append((name, wall, rss))
+    print(f"{path}: {lines:,} lines, {size_mb:.1f} MB; {os.cpu_count()} cores; Python {sys.version.split()[0]}")
+    print(f"{'':32} {'seconds':>8} {'lines/s':>11} {'MB/s':>7} {'peak RSS':>9} {'x yardstick':>11}")
+    for name, wall, rss in rows:
+        peak = f"{rss / 1024:.0f} MB" if rss else "-"
+        print(f"{name:32} {wall:8.2f} {lines / wall:11,.0f} {size_mb / wall:7.1f} {peak:>9} {wall / base:11.1f}")
+
+
+if __name__ == "__main__":
+    main()
