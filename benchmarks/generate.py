@@ -40,6 +40,7 @@ class Process:
         self.down: dict[str, datetime] = {}  # member -> marked down at
         self.total: dict[str, int] = {m: 0 for m, _, _ in MEMBERS}
         self.affinity: dict[str, int] = {m: 0 for m, _, _ in MEMBERS}
+        self.failed: dict[str, int] = {m: 0 for m, _, _ in MEMBERS}  # cumulative, like the plug-in's
         self.rr = 0
 
 
@@ -55,7 +56,10 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
     yield "TRACE: ws_common: websphereHandleSessionAffinity: Checking the cookie affinity: JSESSIONID"
     yield "TRACE: lib_htrequest: htrequestGetCookieValue: Looking for cookie: 'JSESSIONID'"
     by_name = {m: (c, h) for m, c, h in MEMBERS}
-    available = [m for m, _, _ in MEMBERS if m not in proc.down or (now - proc.down[m]).total_seconds() >= 60]
+    def up() -> list[str]:
+        # evaluated when the plug-in decides, as it does: other threads may have marked a member down
+        return [m for m, _, _ in MEMBERS if m not in proc.down or (now - proc.down[m]).total_seconds() >= 60]
+
     chosen: str | None = None
     cookie = None
     if sessions and rng.random() < 0.85:
@@ -73,13 +77,15 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
                 yield f"TRACE: ws_server_group: serverGroupFindClone: Comparing curCloneID '{c}' to server clone id '{mc}'"
                 if mc == c:
                     yield f"TRACE: ws_server_group: serverGroupFindClone: Match for clone '{m}'"
+                    # decided when the line is written, as the plug-in decides: not after other threads ran
                     down = m in proc.down
+                    usable = m in up()
                     left = 60 - int((now - proc.down[m]).total_seconds()) if down else None
                     retry_now = int(down and left is not None and left <= 0)
                     yield ("STATS: ws_server_group: serverGroupCheckServerStatus: Checking status of "
                            f"{m}, ignoreWeights 1, markedDown {int(down)}, retryNow {retry_now}, retryInSec "
                            f"{'--' if not down else max(left or 0, 0)}, wlbAllows 0 reachedMaxConnectionsLimit 0")
-                    if m in available:
+                    if usable:
                         if down:
                             yield f"TRACE: ws_server_group: serverGroupCheckServerStatus: Time to retry server {m}"
                         chosen = m
@@ -95,6 +101,7 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
     lb = chosen is None
     if lb:
         yield "TRACE: ws_server_group: serverGroupNextRoundRobinServer: Round Robin load balancing"
+        available = up()
         if not available:
             yield "ERROR: ws_server_group: serverGroupNextRoundRobinServer: Failed to find a server; all could be down"
             yield "ERROR: ws_common: websphereWriteRequestReadResponse: Failed to find an app server to handle this request"
@@ -120,11 +127,13 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
         yield "ERROR: ws_common: websphereExecute: Failed to create the stream"
         yield f"ERROR: ws_server: serverSetFailoverStatus: Marking {chosen} down"
         proc.down[chosen] = now
-        yield (f"STATS: ws_server: serverSetFailoverStatus: Server {chosen} : pendingRequests 0 failedRequests 1 "
+        proc.failed[chosen] += 1
+        yield (f"STATS: ws_server: serverSetFailoverStatus: Server {chosen} : pendingRequests 0 "
+               f"failedRequests {proc.failed[chosen]} "
                f"affinityRequests {proc.affinity[chosen]} totalRequests {proc.total[chosen]}.")
         yield (f"ERROR: ws_common: websphereHandleRequest: Failed to execute the transaction to '{chosen}'on host "
                f"'{host}'; will try another one")
-        others = [m for m in available if m != chosen and m not in refusing]
+        others = [m for m in up() if m != chosen and m not in refusing]
         if not others:
             yield "ERROR: ws_common: websphereWriteRequestReadResponse: Failed to find an app server to handle this request"
             yield "TRACE: ws_common: websphereEndRequest: Ending the request"
@@ -135,8 +144,6 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
                f"pendingConnectionCount 1 totalConnectionsCount {proc.total[chosen]}.")
         clone, host = by_name[chosen]
         yield f"DETAIL: ws_common: websphereFindTransport: Setting the transport(case 0): {host} on port 9080"
-    elif chosen in proc.down:
-        del proc.down[chosen]  # the retry probe succeeded
     yield "TRACE: lib_htrequest: htrequestWrite: Writing the request:"
     yield f"TRACE:    GET /shop/page{rng.randint(1, 500)} HTTP/1.1"
     yield "TRACE:    Host: www.example.com"
@@ -145,15 +152,16 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
     yield "TRACE: ws_common: websphereExecute: Wrote the request; reading the response"
     yield "TRACE: lib_htresponse: htresponseRead: Reading the response: b2c384"
     yield "TRACE:    HTTP/1.1 200 OK"
-    yield "TRACE:    Server: WebSphere Application Server/8.5"
+    proc.down.pop(chosen, None)  # a response marks the member up again in this process    yield "TRACE:    Server: WebSphere Application Server/8.5"
     if cookie is None:
         sid = session_id(rng)
         sessions.append((sid, [clone]))
         if len(sessions) > 5000:
             sessions.pop(rng.randrange(len(sessions)))
         yield f"TRACE:    Set-Cookie: JSESSIONID=0000{sid}:{clone};Path=/"
-    yield (f"STATS: ws_server: serverSetFailoverStatus: Server {chosen} : pendingRequests 0 failedRequests 0 "
-           f"affinityRequests {proc.affinity[chosen]} totalRequests {proc.total[chosen]}.")
+    yield (f"STATS: ws_server: serverSetFailoverStatus: Server {chosen} : pendingRequests 0 "
+           f"failedRequests {proc.failed[chosen]} affinityRequests {proc.affinity[chosen]} "
+           f"totalRequests {proc.total[chosen]}.")
     yield "TRACE: ws_common: websphereEndRequest: Ending the request"
 
 

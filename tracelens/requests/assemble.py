@@ -68,6 +68,9 @@ class Attempt:
     host: str | None
     port: int | None
     status: int | None
+    # what the process believed when this attempt was decided (another thread may have marked a
+    # member down since the request began)
+    state: tuple[MemberView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,10 +173,11 @@ class _Attempt:
     port: int | None = None
     status: int | None = None
     written: bool = False
+    state: tuple[MemberView, ...] = ()
 
     def freeze(self) -> Attempt:
         return Attempt(self.member, self.line, self.time, self.by_affinity, self.outcome, self.outcome_line,
-                       self.host, self.port, self.status)
+                       self.host, self.port, self.status, self.state)
 
 
 @dataclass(slots=True)
@@ -348,7 +352,7 @@ class RequestAssembler:
                 if cur.member is None:
                     cur.member = member
                 return cur
-        att = _Attempt(member=member, line=event.line, time=event.time)
+        att = _Attempt(member=member, line=event.line, time=event.time, state=self._snapshot(o.pid))
         o.attempts.append(att)
         o.retry_pending = False
         return att

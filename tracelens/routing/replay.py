@@ -97,7 +97,8 @@ def judge(
     if cluster is not None:
         for a in r.attempts or ():
             statuses = [s for s in r.status_checks if s.line <= a.line]
-            exp = expect(cluster, clones, views, statuses, r.begin, frozenset(excluded), settings)
+            seen = {v.member: v for v in a.state} if a.state else views
+            exp = expect(cluster, clones, seen, statuses, a.time or r.begin, frozenset(excluded), settings)
             expectations.append(exp)
             if a.member is not None and not exp.accepts(a.member) and exp.kind is not ExpectKind.NONE:
                 disagreements.append(_mismatch(a.member, exp))

@@ -260,6 +260,7 @@ class MemberTracker:
         self._current: dict[tuple[str, str | None], str] = {}
         self._file = ""
         self._last_by_file: dict[str, tuple[int, datetime | None]] = {}
+        self._by_pid: dict[str, dict[str, MemberRecord]] = {}
 
     # ---------------------------------------------------------------- queries
 
@@ -268,11 +269,15 @@ class MemberTracker:
         rec = self.members.get(key)
         if rec is None:
             rec = self.members[key] = MemberRecord(pid, member)
+            self._by_pid.setdefault(pid, {})[member] = rec
         return rec
 
     def snapshot(self, pid: str) -> tuple[MemberView, ...]:
         """What process ``pid`` believes now about every member it has evidence of."""
-        return tuple(rec.view() for (p, _), rec in sorted(self.members.items()) if p == pid)
+        own = self._by_pid.get(pid)
+        if not own:
+            return ()
+        return tuple(own[m].view() for m in sorted(own))
 
     def intervals(self) -> list[DownInterval]:
         out = [iv for rec in self.members.values() for iv in rec.intervals]
@@ -469,12 +474,15 @@ class MemberTracker:
         snap = CounterSnapshot(e.time, e.line, e.pending, e.failed, e.affinity, e.total)
         if len(rec.counters) > rec.counters_since:
             prev = rec.counters[-1]
-            if snap.total < prev.total or snap.affinity < prev.affinity or snap.failed < prev.failed:
+            fell = [f"{name} {a} -> {b}" for name, a, b in (("total", prev.total, snap.total),
+                                                            ("affinity", prev.affinity, snap.affinity),
+                                                            ("failed", prev.failed, snap.failed)) if b < a]
+            if fell:
                 # cumulative counters only go down when the process restarted or reloaded its configuration
                 rec.counter_resets.append(e.line)
                 self.observations.append(Observation(
                     pid, e.server, e.file, e.line, prev.line,
-                    f"STATS counters of {e.server} went down in process {pid} (total {prev.total} -> {snap.total}): "
+                    f"STATS counters of {e.server} went down in process {pid} ({', '.join(fell)}): "
                     "the process restarted or reloaded its configuration",
                 ))
                 self.restart(pid, e)
