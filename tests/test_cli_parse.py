@@ -96,3 +96,31 @@ def test_version_and_help() -> None:
     assert run_cli("--version").exit_code == 0
     result = run_cli("--help")
     assert result.exit_code == 0 and "parse" in result.stdout
+
+
+def test_an_internal_error_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracelens import cli
+    from tracelens.cli import main
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "analyze", broken)
+    monkeypatch.delenv("TRACELENS_DEBUG", raising=False)
+    code = main(["analyze", FAILOVER])
+    assert code == 3
+    monkeypatch.setenv("TRACELENS_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        main(["analyze", FAILOVER])
+
+
+def test_internal_error_message_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from tracelens import cli
+    from tracelens.cli import main
+
+    monkeypatch.setattr(cli, "analyze", lambda *a, **k: (_ for _ in ()).throw(KeyError("x")))
+    monkeypatch.delenv("TRACELENS_DEBUG", raising=False)
+    assert main(["analyze", FAILOVER]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("tracelens: error: internal error: KeyError")
+    assert "TRACELENS_DEBUG=1" in err[0]

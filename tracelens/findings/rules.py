@@ -9,7 +9,7 @@ from tracelens.findings.base import Context, Finding, Rule, Severity
 from tracelens.requests.assemble import Partial, Request
 from tracelens.requests.cookies import CookieOutcome
 from tracelens.routing.replay import RequestVerdict, Verdict
-from tracelens.state.members import DownReason, EndReason
+from tracelens.state.members import FAILURE_PHRASES, DownReason, EndReason
 
 
 def _t(r: Request) -> str:
@@ -17,16 +17,7 @@ def _t(r: Request) -> str:
 
 
 def _reason_text(reason: DownReason) -> str:
-    return {
-        DownReason.CONNECT_REFUSED: "the connection was refused",
-        DownReason.CONNECT_TIMEOUT: "the connect timeout fired",
-        DownReason.SERVER_IO_TIMEOUT: "the ServerIOTimeout fired",
-        DownReason.HTTP_5XX: "it answered with a 5xx status",
-        DownReason.STREAM_FAILED: "the stream to it failed",
-        DownReason.MARKED_DOWN: "the log gives no cause",
-        DownReason.BEFORE_LOG: "it was already down when the log starts",
-        DownReason.UNSEEN: "the process reported it down without logging a mark-down",
-    }[reason]
+    return FAILURE_PHRASES[reason.value]
 
 
 # ====================================================================== affinity

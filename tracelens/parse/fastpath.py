@@ -32,7 +32,7 @@ from lark import Lark, Token
 from lark.grammar import NonTerminal, Rule, Terminal
 
 from tracelens.parse import events as ev
-from tracelens.parse.grammar import Body, _ToEvents, asctime, build_parser, clftime
+from tracelens.parse.grammar import Body, _ToEvents, asctime, build_parser, clftime, message_start
 
 Payload = tuple[type[ev.Event], dict[str, Any]]
 # shapes whose optional parts overlap (`" retry count " INT` versus `" retry " WORD`): the lexer decides
@@ -284,14 +284,9 @@ class FastParser:
 
     def message(self, body: Body) -> Payload | None:
         """The typed payload of a body, or None for a generic message."""
-        if body.shape == "empty":
+        start = message_start(body)
+        if start is None:
             return None
-        if body.shape == "located":
-            start = "message"
-        elif body.level is ev.Level.PLUGIN and body.shape == "bare":
-            start = "banner"
-        else:
-            start = "bare_message"
         payload = self.starts[start].match(body.text)
         if payload is None:
             try:

@@ -114,6 +114,17 @@ class Body:
         self.text = text
 
 
+def message_start(body: Body) -> str | None:
+    """The start symbol that types this body's message; None for an empty body."""
+    if body.shape == "empty":
+        return None
+    if body.shape == "located":
+        return "message"
+    if body.level is ev.Level.PLUGIN and body.shape == "bare":
+        return "banner"
+    return "bare_message"
+
+
 class _ToEvents(Transformer[Token, Any]):
     """Rule callbacks; every method name is a rule or alias of the grammar."""
 

@@ -16,7 +16,7 @@ from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
 
 from tracelens.parse import events as ev
 from tracelens.parse.fastpath import FastParser, FastRecord, record_class, record_time
-from tracelens.parse.grammar import Body, Header, build_parser
+from tracelens.parse.grammar import Body, Header, build_parser, message_start
 from tracelens.read.reader import RawRecord
 
 # Known bad records, labelled (lark's match_examples): the label becomes the unparsed reason.
@@ -129,14 +129,9 @@ class RecordParser:
         return result
 
     def _message(self, body: Body) -> tuple[type[ev.Event], dict[str, Any]] | None:
-        if body.shape == "empty":
+        start = message_start(body)
+        if start is None:
             return None
-        if body.shape == "located":
-            start = "message"
-        elif body.level is ev.Level.PLUGIN and body.shape == "bare":
-            start = "banner"
-        else:
-            start = "bare_message"
         try:
             payload: tuple[type[ev.Event], dict[str, Any]] = self._lark.parse(body.text, start=start)
         except (LarkError, ValueError):

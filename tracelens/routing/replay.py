@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from tracelens.config.topology import ClusterModel, Source, Topology
 from tracelens.requests.assemble import AttemptOutcome, Partial, Request
 from tracelens.requests.cookies import CookieOutcome
-from tracelens.state.members import MemberState
+from tracelens.state.members import FAILURE_PHRASES, MemberState
 from tracelens.routing.model import Availability, ExpectKind, Expectation, RoutingSettings, expect
 
 
@@ -63,13 +63,7 @@ def _cluster_for(topology: Topology, r: Request) -> ClusterModel | None:
 
 
 def _describe_failure(outcome: AttemptOutcome) -> str:
-    return {
-        AttemptOutcome.CONNECT_REFUSED: "the connection was refused",
-        AttemptOutcome.CONNECT_TIMEOUT: "the connect timeout fired",
-        AttemptOutcome.SERVER_IO_TIMEOUT: "the ServerIOTimeout fired",
-        AttemptOutcome.ERROR_STATUS: "it answered with a 5xx status",
-        AttemptOutcome.STREAM_FAILED: "the stream to it failed",
-    }.get(outcome, "it failed")
+    return FAILURE_PHRASES.get(outcome.value, "it failed")
 
 
 def judge(

@@ -56,6 +56,20 @@ class DownReason(str, enum.Enum):
     UNSEEN = "unseen"  # was up, then reported down with no mark-down line in between
 
 
+#: How reports say what failed, by the value a DownReason or an attempt outcome shares.
+FAILURE_PHRASES: dict[str, str] = {
+    "connect_refused": "the connection was refused",
+    "connect_timeout": "the connect timeout fired",
+    "server_io_timeout": "the ServerIOTimeout fired",
+    "http_5xx": "it answered with a 5xx status",
+    "error_status": "it answered with a 5xx status",
+    "stream_failed": "the stream to it failed",
+    "marked_down": "the log gives no cause",
+    "before_log": "it was already down when the log starts",
+    "unseen": "the process reported it down without logging a mark-down",
+}
+
+
 class EndReason(str, enum.Enum):
     """How a down interval ended."""
 
