@@ -10,6 +10,7 @@ import pytest
 import xmlschema
 
 from tests.conftest import ROOT, SAMPLES, run_cli, write
+from tracelens.findings.rules import RULES
 
 FAILOVER = str(SAMPLES / "failover-failback.log")
 SCHEMA = xmlschema.XMLSchema(str(ROOT / "tests" / "schemas" / "junit-jenkins.xsd"))
@@ -69,7 +70,7 @@ def test_junit_validates_and_carries_every_finding() -> None:
     SCHEMA.validate(result.stdout)
     root = ET.fromstring(result.stdout)
     cases = {c.get("name"): c for c in root.iter("testcase")}
-    assert len(cases) == 21  # one test case per rule
+    assert len(cases) == len(RULES)  # one test case per rule
     failures = cases["TL001 affinity.failover"].findall("failure")
     assert len(failures) == 1 and "failover-failback.log:41" in (failures[0].get("message") or "")
     assert cases["TL101 availability.member-down"].find("failure") is not None
@@ -77,7 +78,7 @@ def test_junit_validates_and_carries_every_finding() -> None:
     out = cases["TL002 affinity.failback"].find("system-out")
     assert out is not None and "below --fail-on warning" in (out.text or "")
     suite = root.find("testsuite")
-    assert suite is not None and suite.get("failures") == "2" and suite.get("tests") == "21"
+    assert suite is not None and suite.get("failures") == "2" and suite.get("tests") == str(len(RULES))
 
 
 def test_github_annotations_for_every_finding() -> None:

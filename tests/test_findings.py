@@ -24,6 +24,7 @@ from tracelens.api import analyze
 from tracelens.findings.base import Finding, Rule
 from tracelens.findings.rules import RULES
 from tracelens.report import Report
+from tracelens.requests import sessions
 from tracelens.routing.replay import Verdict
 
 TRACES = Path(__file__).resolve().parent / "traces"
@@ -142,6 +143,11 @@ def truncated_gz(tmp_path: Path) -> str:
     return str(write(tmp_path, "http_plugin.log.gz", data[: len(data) * 3 // 4]))
 
 
+def concatenated_trace(tmp_path: Path) -> str:
+    """The sample's second half, then its first half: a file made by concatenating two logs the wrong way round."""
+    return log(tmp_path, "concatenated.log", sample(100, 190) + sample(1, 99))
+
+
 def complete_gz(tmp_path: Path) -> str:
     return str(write(tmp_path, "http_plugin.log.gz", gzip.compress((SAMPLES / "failover-failback.log").read_bytes())))
 
@@ -174,6 +180,7 @@ class Fires:
     evidence: tuple[int, ...] = ()  # lines that must be among the evidence
     file: str | None = None  # "trace" or "config": the finding names that file
     count: int = 1
+    session_limit: int | None = None  # a lower SESSION_LIMIT for this case
 
 
 FIRES: dict[str, Fires] = {
@@ -205,6 +212,12 @@ FIRES: dict[str, Fires] = {
     "TL402": Fires(lambda d: ([trace("partial-requests.log")], CFG), {"line": 1},
                    ("2 request(s) cut", "1 started before the log does", "1 did not end in it"), (1, 42), "trace"),
     "TL403": Fires(lambda d: ([truncated_gz(d)], None), {}, ("ends early",), file="trace"),
+    "TL404": Fires(lambda d: ([concatenated_trace(d)], CFG), {"line": 92, "pid": PID},
+                   ("time goes backwards 1 time(s) in process 00001a2c", "then 2004-06-07 10:15:01"), (92,),
+                   "trace"),
+    "TL405": Fires(lambda d: ([trace("uneven-balance.log")], UNEVEN_CFG), {},
+                   ("20 session(s) beyond the limit of 10 were not tracked", "20 request(s)"), file="trace",
+                   session_limit=10),
     "TL501": Fires(lambda d: ([contradiction_trace(d)], None), {"line": 87, "pid": PID, "member": M1},
                    ("markedDown 0",), (34, 87), "trace"),
     "TL601": Fires(lambda d: ([FAILOVER], cfg(d, [(M1, "v544d031", 4, 60), (M2, None, 1, 60)])),
@@ -266,6 +279,11 @@ QUIET: list[tuple[str, str, Callable[[Path], tuple[list[str], str | None]]]] = [
     ("TL402", "interleaved-sorted", lambda d: ([trace("interleaved-sorted.log")], CFG)),
     ("TL402", "the sample", lambda d: ([FAILOVER], CFG)),
     ("TL403", "a complete .gz", lambda d: ([complete_gz(d)], None)),
+    ("TL404", "the sample: one process, its clock only goes forward", lambda d: ([FAILOVER], CFG)),
+    ("TL404", "interleaved: two processes, each in time order", lambda d: ([trace("interleaved.log")], CFG)),
+    ("TL404", "two files, the later one first: each file in time order",
+     lambda d: ([log(d, "b.log", sample(100, 190)), log(d, "a.log", sample(1, 99))], CFG)),
+    ("TL405", "30 sessions, under the limit", lambda d: ([trace("uneven-balance.log")], UNEVEN_CFG)),
     ("TL501", "the sample", lambda d: ([FAILOVER], CFG)),
     ("TL501", "retry-due-failback: the mark is cleared by a response",
      lambda d: ([trace("retry-due-failback.log")], CFG)),
@@ -292,8 +310,10 @@ def test_every_rule_has_a_case_that_fires_and_one_that_does_not() -> None:
 
 
 @pytest.mark.parametrize("code", sorted(FIRES))
-def test_rule_fires(code: str, tmp_path: Path) -> None:
+def test_rule_fires(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     case = FIRES[code]
+    if case.session_limit is not None:
+        monkeypatch.setattr(sessions, "SESSION_LIMIT", case.session_limit)
     paths, config = case.build(tmp_path)
     report = analyze(paths, config)
     found = of(report, code)
@@ -386,7 +406,7 @@ EXPECTED_FINDINGS: dict[str, dict[str, int]] = {
     "cookie-anomalies.log": {"cookie.multiple": 1, "cookie.malformed": 1},
     "partial-requests.log": {"input.partial-request": 1},
     "interleaved.log": {},
-    "interleaved-sorted.log": {},
+    "interleaved-sorted.log": {"input.time-backwards": 1},  # sorted by thread: each thread starts over in time
     "retry-due-failback.log": {"availability.member-down": 1, "affinity.failover": 1, "affinity.failback": 1},
     "uneven-balance.log": {"balance.uneven": 1, "config.equal-weights": 1},
 }

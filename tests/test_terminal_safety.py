@@ -44,6 +44,47 @@ def test_every_text_command_escapes_control_characters(hostile_log: Path, comman
     assert "\\x1b" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "args",
+    [["check", "--format", "text"], ["check", "--format", "github"], ["check", "--format", "junit"], ["timeline"],
+     ["timeline", "--width", "160"], ["timeline", "--session", "IWuUT_zhR-gFYB-pOAk75Q5"],
+     ["parse", "--format", "table"]],
+    ids=" ".join,
+)
+def test_check_timeline_and_parse_escape_control_characters(hostile_log: Path, args: list[str]) -> None:
+    result = run_cli(*args, str(hostile_log))
+    assert result.exit_code in (0, 1), result.stderr
+    for raw in ("\x1b", "\x07"):
+        assert raw not in result.stdout and raw not in result.stderr
+    assert "\\x1b" in result.stdout or "\\x07" in result.stdout  # shown, escaped
+
+
+def test_junit_with_a_hostile_name_is_still_xml(hostile_log: Path) -> None:
+    import xml.etree.ElementTree as ET
+
+    result = run_cli("check", "--format", "junit", str(hostile_log))
+    ET.fromstring(result.stdout)  # a raw control character is not XML 1.0
+    assert "\\x1b[31mpwned" in result.stdout
+
+
+def test_check_text_shows_the_hostile_name_as_text(hostile_log: Path) -> None:
+    result = run_cli("check", "--format", "text", str(hostile_log))
+    assert "[bold]evil[/bold]\\x1b[31mpwned\\x1b[0m\\x07" in result.stdout
+
+
+def test_hostile_unparsed_lines_and_file_names_stay_escaped(tmp_path: Path) -> None:
+    # an escape sequence in a line that is not a record, and in the file's name
+    lines = (SAMPLES / "failover-failback.log").read_text(encoding="utf-8").splitlines()
+    path = write(tmp_path, "x\x1b]0;owned\x07.log", "\n".join([*lines, "\x1b[2J\x1b]0;title\x07 garbage"]) + "\n")
+    for args in (["parse", "--summary"], ["parse", "--format", "table"], ["check"], ["check", "--format", "github"],
+                 ["check", "--format", "junit"], ["analyze"], ["timeline"], ["requests"], ["members"],
+                 ["analyze", "--strict"], ["check", "--strict"]):
+        result = run_cli(*args, str(path))
+        assert result.exit_code in (0, 1, 2), result.stderr
+        for raw in ("\x1b", "\x07"):
+            assert raw not in result.stdout and raw not in result.stderr, args
+
+
 def test_progress_bar_only_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     big = write(tmp_path, "big.log", b"x" * (progress.MIN_BYTES + 1))
     monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)

@@ -9,23 +9,23 @@ from datetime import datetime
 from tracelens.config import topology
 from tracelens.config.plugin_cfg import PluginConfig, load_config
 from tracelens.config.topology import TraceFacts, from_config, from_trace
+from tracelens.errors import InputError
 from tracelens.findings.base import Context
 from tracelens.findings.rules import run_rules
-from tracelens.parse.events import Event
-from tracelens.errors import InputError
 from tracelens.parse import events as ev
+from tracelens.parse.events import Event
 from tracelens.parse.parser import RecordParser, parse_records
 from tracelens.parse.summary import ParseSummary
 from tracelens.read.reader import ReadStats, check_inputs, read_records
-from tracelens.requests.assemble import Request, RequestAssembler, sort_requests
 from tracelens.report import Report
 from tracelens.requests import assemble
-from tracelens.state import members
-from tracelens.requests.sessions import Session, group_sessions
+from tracelens.requests.assemble import Request, RequestAssembler, sort_requests
+from tracelens.requests.sessions import Session, Untracked, group_sessions
 from tracelens.routing.model import RoutingSettings
 from tracelens.routing.replay import replay
+from tracelens.state import members
+from tracelens.state.clock import ClockWatch
 from tracelens.state.members import MemberTracker
-
 
 PROGRESS_EVERY = 20_000
 #: The event kinds the analysis reads; every other record is only counted.
@@ -67,6 +67,23 @@ class Reconstruction:
     sessions: list[Session] = field(default_factory=list)
     first_time: datetime | None = None
     last_time: datetime | None = None
+    clock: ClockWatch = field(default_factory=ClockWatch)
+    untracked: Untracked = field(default_factory=Untracked)
+
+
+def _empty(stats: ReadStats) -> InputError | None:
+    """The error for an input with no log line at all (nothing, or blank lines only), else None."""
+    if stats.physical_lines > stats.blank_lines:
+        return None
+    what = "no log lines" if not stats.physical_lines else f"{stats.blank_lines} blank line(s) and no log line"
+    return InputError(f"{', '.join(stats.files)}: empty input, {what}")
+
+
+def check_not_empty(stats: ReadStats) -> None:
+    """Raise :class:`InputError` when what was read holds no log line (call it after reading)."""
+    error = _empty(stats)
+    if error is not None:
+        raise error
 
 
 def reconstruct(
@@ -85,6 +102,7 @@ def reconstruct(
     summary = ParseSummary()
     tracker = MemberTracker()
     facts = TraceFacts()
+    clock = ClockWatch()
     assembler = RequestAssembler(tracker.snapshot, affinity_cookies=affinity_cookies, separator=separator)
     requests: list[Request] = []
     first_time = last_time = None
@@ -96,7 +114,7 @@ def reconstruct(
         event = parser.parse_or_kind(raw, READS)
         if isinstance(event, tuple):
             cls, pid, tid = event
-            if cls not in assemble.MAY_OPEN or assembler.touch(pid, tid, raw.line):
+            if cls not in assemble.MAY_OPEN or assembler.touch(pid, tid, raw.line, raw.file):
                 summary.count(cls.kind, raw.file)  # a record nothing downstream reads: counted, never built
                 continue
             event = parser.parse(raw)  # the first line the log has of a request cut by its start
@@ -105,13 +123,18 @@ def reconstruct(
         requests.extend(assembler.feed(event))
         tracker.on_event(event)
         facts.on_event(event)
+        clock.on_event(event)
         if event.time is not None:
-            first_time = first_time or event.time
-            last_time = event.time
+            # the earliest and latest, not the first and last written: a clock may go backwards
+            if first_time is None or event.time < first_time:
+                first_time = event.time
+            if last_time is None or event.time > last_time:
+                last_time = event.time
     requests.extend(assembler.finish())
     tracker.finish()
     requests = sort_requests(requests, stats.files)
-    return Reconstruction(stats, summary, tracker, facts, requests, group_sessions(requests), first_time, last_time)
+    sessions, untracked = group_sessions(requests)
+    return Reconstruction(stats, summary, tracker, facts, requests, sessions, first_time, last_time, clock, untracked)
 
 
 def analyze(
@@ -131,13 +154,12 @@ def analyze(
     cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
     separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
     rec = reconstruct(paths, lenient=lenient, affinity_cookies=cookies, separator=separator, progress=progress)
-    if not rec.stats.physical_lines:
-        raise InputError(f"{', '.join(rec.stats.files)}: empty input, no log lines")
+    check_not_empty(rec.stats)
     intervals = rec.tracker.intervals()
     topology = from_config(cfg) if cfg else from_trace(rec.facts, intervals, rec.requests)
     verdicts = replay(rec.requests, topology, settings)
     ctx = Context(rec.stats, rec.summary, rec.tracker, rec.requests, rec.sessions, verdicts, topology, cfg,
-                  trace_clones=rec.facts.logged_clones)
+                  trace_clones=rec.facts.logged_clones, time_jumps=tuple(rec.clock.jumps), untracked=rec.untracked)
     return Report(
         stats=rec.stats, summary=rec.summary, tracker=rec.tracker, requests=rec.requests, sessions=rec.sessions,
         topology=topology, verdicts=verdicts, findings=run_rules(ctx), config=cfg, settings=settings,

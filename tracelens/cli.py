@@ -13,19 +13,18 @@ from collections.abc import Sequence
 import click
 
 from tracelens import __version__
-from tracelens.api import Reconstruction, analyze, count_records, iter_events, reconstruct
+from tracelens.api import Reconstruction, analyze, check_not_empty, count_records, iter_events, reconstruct
+from tracelens.errors import ExitCode, InputError, TracelensError
 from tracelens.findings.rules import RULES, find_rule
+from tracelens.parse.summary import ParseSummary
+from tracelens.read.reader import ReadStats
 from tracelens.report import Report
-from tracelens.reporters import json_report, rich_report
+from tracelens.reporters import events as events_reporter
+from tracelens.reporters import json_report, rich_report, tables
+from tracelens.reporters.console import safe, stderr_console, stdout_console
 from tracelens.reporters.progress import progress_bar
 from tracelens.reporters.rules_doc import rules_markdown
 from tracelens.routing.model import AffinityMiss, RoutingSettings
-from tracelens.errors import ExitCode, InputError, TracelensError
-from tracelens.parse.summary import ParseSummary
-from tracelens.read.reader import ReadStats
-from tracelens.reporters import events as events_reporter
-from tracelens.reporters import tables
-from tracelens.reporters.console import safe, stderr_console, stdout_console
 
 FILES = click.argument("files", nargs=-1, required=True, metavar="FILE...")
 LENIENT = click.option(
@@ -33,6 +32,22 @@ LENIENT = click.option(
     is_flag=True,
     help="Also read documentation excerpts: records without header, PDF-wrapped lines joined.",
 )
+STRICT = click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse input with unparsed records: list them (the first 20) on stderr and exit 2.",
+)
+
+
+def refuse_unparsed(summary: ParseSummary) -> None:
+    """``--strict``: one line per unparsed record (the first 20), then an input error (exit 2)."""
+    count = summary.kinds.get("unparsed", 0)
+    if not count:
+        return
+    console = stderr_console()
+    for u in summary.unparsed_examples:
+        console.print(f"tracelens: {safe(u.file)}:{u.line}: unparsed: {safe(u.reason)}", soft_wrap=True)
+    raise InputError(f"{count} unparsed record(s) (--strict)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -51,11 +66,13 @@ def cli() -> None:
               help="One JSON object per record, or a table.")
 @click.option("--summary", is_flag=True, help="Print only the count per kind, the accounting and the unparsed records.")
 @LENIENT
-def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool) -> None:
+@STRICT
+def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict: bool) -> None:
     """Parse FILE... into typed records.
 
     Every non-blank line becomes one record (a line holding several interleaved records becomes
-    several): a typed event, a generic `message`, or `unparsed` with a reason.
+    several): a typed event, a generic `message`, or `unparsed` with a reason. With --strict the
+    records are written all the same, then any unparsed one makes the exit status 2.
     """
     stats = ReadStats()
     counts = ParseSummary()
@@ -67,13 +84,14 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool) -> Non
     else:
         events_reporter.write_table(iter_events(files, stats, lenient=lenient), stdout_console(), counts)
     accounting = counts.accounting(stats)
-    if not stats.physical_lines:
-        raise InputError(f"{', '.join(stats.files)}: empty input, no log lines")
+    check_not_empty(stats)
     if summary:
         events_reporter.write_summary(counts, accounting, stats.files, stats.damage, stdout_console())
     else:
         for note in stats.damage:
-            stderr_console().print(f"tracelens: warning: damaged input: {safe(note)}")
+            stderr_console().print(f"tracelens: warning: damaged input: {safe(note)}", soft_wrap=True)
+    if strict:
+        refuse_unparsed(counts)
 
 
 TABLE_OR_JSONL = click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table",
@@ -83,8 +101,7 @@ TABLE_OR_JSONL = click.option("--format", "fmt", type=click.Choice(["table", "js
 def _reconstruct(files: tuple[str, ...], lenient: bool) -> Reconstruction:
     with progress_bar(files) as progress:
         result = reconstruct(files, lenient=lenient, progress=progress)  # type: ignore[arg-type]
-    if not result.stats.physical_lines:
-        raise InputError(f"{', '.join(result.stats.files)}: empty input, no log lines")
+    check_not_empty(result.stats)
     return result
 
 
@@ -144,9 +161,16 @@ def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity
               help="A report for the terminal, or one JSON object (schema in the README).")
 @AFFINITY_MISS
 @LENIENT
-def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affinity_miss: str, lenient: bool) -> None:
-    """Replay every request against the plug-in's documented routing; say where affinity failed and why."""
+@STRICT
+def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affinity_miss: str, lenient: bool,
+                    strict: bool) -> None:
+    """Replay every request against the plug-in's documented routing; say where affinity failed and why.
+
+    With --strict, input with unparsed records is refused (exit 2) before any report is written.
+    """
     report = _analyze(files, config, lenient, affinity_miss)
+    if strict:
+        refuse_unparsed(report.summary)
     if fmt == "json":
         json_report.write_json(report, sys.stdout)
     else:
@@ -217,7 +241,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
+    except Exception as exc:
         if os.environ.get("TRACELENS_DEBUG"):
             raise
         _error(f"internal error: {type(exc).__name__}: {safe(str(exc))} (set TRACELENS_DEBUG=1 for the traceback)")

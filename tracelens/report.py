@@ -19,7 +19,7 @@ from tracelens.routing.replay import RequestVerdict, Verdict
 from tracelens.state.members import MemberTracker
 
 if TYPE_CHECKING:
-    import pandas as pd  # type: ignore[import-untyped]  # no stubs without pandas-stubs
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no stubs without pandas-stubs
 
 SCHEMA_VERSION = 1
 

@@ -6,13 +6,13 @@ import sys
 
 import click
 
-from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, LENIENT, _analyze, cli
+from tracelens.cli import CONFIG, FILES, LENIENT, STRICT, _analyze, cli, refuse_unparsed
+from tracelens.commands.settings import Settings, find_settings
 from tracelens.errors import ExitCode, TracelensError
 from tracelens.findings.base import Severity
 from tracelens.findings.select import fails, keep, selected_rules, split_selectors
 from tracelens.reporters import gate
 from tracelens.routing.model import AffinityMiss
-from tracelens.commands.settings import Settings, find_settings
 
 FORMATS = ("text", "json", "junit", "github")
 
@@ -31,12 +31,14 @@ FORMATS = ("text", "json", "junit", "github")
 @click.option("--affinity-miss", type=click.Choice([m.value for m in AffinityMiss]), default=None,
               help="See `tracelens analyze --help`.  [default: load-balance]")
 @LENIENT
+@STRICT
 def check(files: tuple[str, ...], config: str | None, fail_on: str | None, select: tuple[str, ...],
-          ignore: tuple[str, ...], fmt: str | None, affinity_miss: str | None, lenient: bool) -> None:
+          ignore: tuple[str, ...], fmt: str | None, affinity_miss: str | None, lenient: bool, strict: bool) -> None:
     """Gate a CI job on captured plug-in logs: exit 0 when no finding reaches --fail-on, 1 when one does.
 
     Defaults come from `.tracelens.toml` or `[tool.tracelens]` in `pyproject.toml` (keys fail-on,
-    select, ignore, format, config, affinity-miss); options win over them.
+    select, ignore, format, config, affinity-miss); options win over them. With --strict, input with
+    unparsed records is an input error (exit 2, nothing on stdout).
     """
     settings = find_settings()
     threshold = Severity(fail_on or _setting(settings, "fail-on", [s.value for s in Severity], "warning"))
@@ -46,6 +48,8 @@ def check(files: tuple[str, ...], config: str | None, fail_on: str | None, selec
     rules = selected_rules(split_selectors(select) or settings.get("select", []),
                            split_selectors(ignore) or settings.get("ignore", []))
     report = _analyze(files, config or settings.get("config"), lenient, miss)
+    if strict:
+        refuse_unparsed(report.summary)
     findings = keep(report.findings, rules)
     failed = fails(findings, threshold)
     code = ExitCode.FINDINGS if failed else ExitCode.OK

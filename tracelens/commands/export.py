@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 import click
 
-from tracelens.api import iter_events
+from tracelens.api import check_not_empty, iter_events
 from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, LENIENT, _analyze, cli
-from tracelens.errors import InputError
 from tracelens.parse.events import Event
 from tracelens.read.reader import ReadStats
 from tracelens.reporters import export as exporter
@@ -50,5 +49,4 @@ def export_command(files: tuple[str, ...], table: str, out: str, config: str | N
 def _not_empty(events: Iterator[Event], stats: ReadStats) -> Iterator[Event]:
     yield from events
     # raised inside the writer, which then leaves no file behind
-    if not stats.physical_lines:
-        raise InputError(f"{', '.join(stats.files)}: empty input, no log lines")
+    check_not_empty(stats)

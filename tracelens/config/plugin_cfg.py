@@ -51,6 +51,10 @@ DEFAULT_PROTOCOL: Final = "http"
 DEFAULT_LOG_LEVEL: Final = "Error"
 
 _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
+# NOTE: the plug-in reads these attributes into C ints; a value beyond 32 bits is not what it would use,
+# and an unbounded one (LoadBalanceWeight="10" followed by 30 zeros) overflowed the arithmetic that
+# checks the configuration (floats, datetimes)
+_INT_MAX: Final = 2**31 - 1
 _DOCTYPE_REFUSED = "DOCTYPE and entity declarations are not allowed (billion laughs / external entity protection)"
 
 
@@ -397,6 +401,11 @@ class _Attributes:
         # int() alone would also take "1_000" and non-ASCII digits, which the plug-in's atoi does not
         if _WHOLE_NUMBER.fullmatch(value.strip()) is None:
             self.problem(f"{name}={value!r} is not a whole number; {fallback}")
+            return None
+        digits = value.strip().lstrip("+-").lstrip("0")
+        if len(digits) > 10 or abs(int(value)) > _INT_MAX:  # the length first: int() of 5000 digits raises
+            shown = value.strip() if len(value.strip()) <= 24 else value.strip()[:20] + "..."
+            self.problem(f"{name}={shown!r} is out of range (beyond ±{_INT_MAX}); {fallback}")
             return None
         return int(value)
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tracelens.config.plugin_cfg import DEFAULT_RETRY_INTERVAL, LoadBalance, PluginConfig
@@ -160,10 +160,11 @@ class TraceFacts:
         self.load_balance = LoadBalance(e.mode)
 
     def _on_member(self, e: ev.Event) -> None:
-        self.order.setdefault(getattr(e, "server"), None)
+        # registered only for the event kinds that name a member (see _FACT_HANDLERS)
+        self.order.setdefault(getattr(e, "server"), None)  # noqa: B009
 
 
-_FACT_HANDLERS = {
+_FACT_HANDLERS: dict[type[ev.Event], Callable[[TraceFacts, ev.Event], None]] = {
     ev.ServerName: TraceFacts._on_name,
     ev.ServerCloneId: TraceFacts._on_clone_id,
     ev.CloneCompare: TraceFacts._on_compare,

@@ -19,8 +19,9 @@ from tracelens.config.topology import Topology
 from tracelens.parse.summary import ParseSummary
 from tracelens.read.reader import ReadStats
 from tracelens.requests.assemble import Request
-from tracelens.requests.sessions import Session
+from tracelens.requests.sessions import Session, Untracked
 from tracelens.routing.replay import RequestVerdict
+from tracelens.state.clock import TimeJumps
 from tracelens.state.members import MemberTracker
 
 
@@ -61,6 +62,8 @@ class Context:
     topology: Topology
     config: PluginConfig | None
     trace_clones: Mapping[str, str] = field(default_factory=dict)  # member -> clone ID the trace's config load logs
+    time_jumps: Sequence[TimeJumps] = ()  # where a process's clock went backwards, per file
+    untracked: Untracked = field(default_factory=Untracked)  # sessions beyond the limit
 
 
 SECTIONS = ("What it finds", "Why it matters", "Example", "What to do")

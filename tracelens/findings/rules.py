@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 
+from tracelens.config.topology import ClusterModel
 from tracelens.findings.base import Context, Finding, Rule, Severity
 from tracelens.requests.assemble import Partial, Request
 from tracelens.requests.cookies import CookieOutcome
@@ -14,6 +15,16 @@ from tracelens.state.members import FAILURE_PHRASES, DownReason, EndReason
 
 def _t(r: Request) -> str:
     return r.begin.strftime("%Y-%m-%d %H:%M:%S") if r.begin else "(no time)"
+
+
+def _seconds(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
 
 
 def _reason_text(reason: DownReason) -> str:
@@ -382,6 +393,12 @@ class NoMemberAvailable(Rule):
 # ====================================================================== balance
 
 
+def _weight(cluster: ClusterModel | None, member: str) -> int:
+    """A member's normalised weight, 1 where neither the configuration nor the trace says."""
+    model = cluster.member(member) if cluster is not None else None
+    return (model.weight if model is not None else None) or 1
+
+
 class UnevenBalance(Rule):
     """Load-balanced requests per member deviate from the configured weights beyond a tolerance.
 
@@ -439,7 +456,7 @@ class UnevenBalance(Rule):
             return
         cluster = ctx.topology.cluster_of(next(iter(counts)))
         members = [m.name for m in cluster.members] if cluster else list(counts)
-        weights = {m: ((cluster.member(m).weight if cluster and cluster.member(m) else None) or 1) for m in members}
+        weights = {m: _weight(cluster, m) for m in members}
         total_w = sum(weights.values()) or 1
         off = []
         for m in members:
@@ -570,11 +587,12 @@ class Unparsed(Rule):
         if not count:
             return
         examples = ctx.summary.unparsed_examples
-        reasons = Counter(u.reason.split(" (column")[0] for u in examples)
+        reasons = ctx.summary.unparsed_reasons
         first = examples[0]
+        shown = f"; the first {len(examples)} at lines" if count > len(examples) else "; at line(s)"
         yield self.finding(
-            f"{count} record(s) could not be read ({', '.join(f'{n}× {r}' for r, n in reasons.most_common())}"
-            f"{' among the first ' + str(len(examples)) if count > len(examples) else ''})",
+            f"{count} record(s) could not be read ({', '.join(f'{n}× {r}' for r, n in reasons.most_common())})"
+            f"{shown} {', '.join(str(u.line) for u in examples)}",
             file=first.file, line=first.line, evidence=tuple(u.line for u in examples))
 
 
@@ -637,6 +655,73 @@ class Damaged(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         for note in ctx.stats.damage:
             yield self.finding(note, file=note.split(":", 1)[0])
+
+
+class TimeBackwards(Rule):
+    """The time of a web-server process goes backwards in the log.
+
+    What it finds:
+    Per file and process, the records whose timestamp is more than a second earlier than the record
+    the same process wrote before, with their line numbers and the largest step back.
+
+    Why it matters:
+    A process writes its records in the order it lives them, so its clock only goes forward (threads
+    racing to write may swap records by a fraction of a second). A step back means the file is not one
+    continuous log: logs of several servers or days concatenated, rotated files pasted in the wrong
+    order, a clock set back (NTP, a DST change on a server logging local time). The analysis orders a
+    session's requests, and replays them, by their times: right for files concatenated in the wrong
+    order, wrong for the hour after a clock was set back. Member state per process follows the log's
+    order either way.
+
+    Example:
+    `[Mon Jun 07 10:16:23 2004] 00001a2c ...` followed by `[Mon Jun 07 10:15:06 2004] 00001a2c ...` in
+    a file made with `cat http_plugin.log http_plugin.log.1 > all.log`.
+
+    What to do:
+    Give the files to tracelens separately, oldest first, instead of concatenated; for a clock change,
+    read times after the jump with it in mind.
+    """
+
+    code, name, severity = "TL404", "input.time-backwards", Severity.INFO
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        for j in ctx.time_jumps:
+            first = (f"first at line {j.lines[0]}: {j.first_from:%Y-%m-%d %H:%M:%S} (line {j.first_previous_line}) "
+                     f"then {j.first_to:%Y-%m-%d %H:%M:%S}") if j.first_from and j.first_to else ""
+            yield self.finding(
+                f"time goes backwards {j.count} time(s) in process {j.pid} (by up to "
+                f"{_seconds(j.largest.total_seconds())}); {first}",
+                file=j.file, line=j.lines[0] if j.lines else None, pid=j.pid, evidence=tuple(j.lines))
+
+
+class LimitReached(Rule):
+    """The log has more sessions than the analysis tracks: those beyond the limit were counted, not grouped.
+
+    What it finds:
+    More distinct sessions than the analysis keeps (100,000): the sessions beyond the limit, in the
+    order they first appear, are not grouped.
+
+    Why it matters:
+    Their requests are still replayed and judged, and the findings about single requests stand; but
+    those sessions have no story (`tracelens session`), no process-divergence check and are not in the
+    list of sessions that changed member. The limit keeps memory bounded on a log of any size.
+
+    Example:
+    A load test or a crawler that never sends its cookie back: every request starts a new session.
+
+    What to do:
+    Analyse a shorter time window, or one web server's log at a time, if the untracked sessions matter.
+    """
+
+    code, name, severity = "TL405", "input.limit", Severity.WARNING
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        u = ctx.untracked
+        if u.sessions:
+            yield self.finding(
+                f"{u.sessions} session(s) beyond the limit of {u.limit} were not tracked: their {u.requests} "
+                "request(s) are replayed and judged, but belong to no session",
+                file=ctx.stats.files[0] if ctx.stats.files else None)
 
 
 class Contradiction(Rule):
@@ -875,7 +960,7 @@ RULES: tuple[type[Rule], ...] = (
     MemberDown, NoMemberAvailable,
     UnevenBalance,
     CookieMalformed, CookieMultiple,
-    Unparsed, PartialRequest, Damaged,
+    Unparsed, PartialRequest, Damaged, TimeBackwards, LimitReached,
     Contradiction,
     NoCloneId, RetryIntervalCheck, EqualWeights, SingleMemberDown, ConfigProblem, TraceMismatch,
 )

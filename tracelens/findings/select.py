@@ -15,7 +15,7 @@ def _matches(rule: type[Rule], selector: str) -> bool:
     s = selector.strip().lower()
     if s in (rule.code.lower(), rule.name):
         return True
-    if rule.name.startswith(s + ".") or rule.code.lower().startswith(s) and len(s) < 5:
+    if rule.name.startswith(s + ".") or (rule.code.lower().startswith(s) and len(s) < 5):
         return True  # a group name (`affinity`) or a code prefix (`TL1`)
     return fnmatch.fnmatchcase(rule.name, s) or fnmatch.fnmatchcase(rule.code.lower(), s)
 

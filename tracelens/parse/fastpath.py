@@ -26,10 +26,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 from lark import Lark, Token
-from lark.grammar import NonTerminal, Rule, Terminal
+from lark.grammar import Rule, Terminal
 
 from tracelens.parse import events as ev
 from tracelens.parse.grammar import Body, _ToEvents, asctime, build_parser, clftime, message_start
@@ -101,7 +101,7 @@ class _Compiler:
 
 def _number_groups(node: _Node, counter: list[int]) -> _Node:
     """Give each kept token of the call tree its group number, in the order the regex captures them."""
-    children = []
+    children: list[tuple[str, Any]] = []
     for kind, *rest in node.children:
         if kind == "tok":
             name, keep = rest
@@ -222,8 +222,10 @@ class FastParser:
         if m is None:
             return None
         second, fraction, job, pid, tid, level, body = m.groups()
-        stamp = self._seconds.get(second, False)
-        if stamp is False:
+        stamp = self._seconds.get(second)
+        if stamp is None:
+            if second in self._seconds:
+                return None  # known not to be a timestamp
             stamp = self._second(second)
         if stamp is None or (fraction is not None and not stamp[1]):
             return None
@@ -241,8 +243,10 @@ class FastParser:
         if bodies is None:
             return None
         key = body or ""
-        entry = bodies.get(key, False)
-        if entry is False:
+        entry = bodies.get(key)
+        if entry is None:
+            if key in bodies:
+                return None  # known to need the LALR path
             entry = self._body(_LEVELS[level], body)
             if len(bodies) < CACHE_LIMIT:
                 bodies[key] = entry
@@ -290,7 +294,7 @@ class FastParser:
         payload = self.starts[start].match(body.text)
         if payload is None:
             try:
-                payload = self._lark.parse(body.text, start=start)
-            except Exception:  # noqa: BLE001 - any failure of the message parse means: generic message
+                payload = cast(Payload, self._lark.parse(body.text, start=start))
+            except Exception:
                 payload = None
         return payload

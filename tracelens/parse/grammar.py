@@ -91,7 +91,7 @@ def _text(tok: Any) -> str | None:
 
 
 class Header:
-    __slots__ = ("time", "pid", "tid")
+    __slots__ = ("pid", "tid", "time")
 
     def __init__(self, time: datetime, pid: str, tid: str) -> None:
         self.time = time
@@ -102,7 +102,7 @@ class Header:
 class Body:
     """The body of a record as the structure rules see it."""
 
-    __slots__ = ("level", "shape", "component", "function", "text")
+    __slots__ = ("component", "function", "level", "shape", "text")
 
     def __init__(
         self, level: ev.Level, shape: str, component: str | None, function: str | None, text: str
@@ -505,7 +505,7 @@ class _ToEvents(Transformer[Token, Any]):
         return ev.BannerLine, {"text": str(c[0])}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def build_parser(strict: bool = False) -> Lark:
     """The LALR parser for every start symbol, with the event transformer inside it."""
     return Lark(
@@ -522,7 +522,7 @@ def build_parser(strict: bool = False) -> Lark:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def header_regex() -> re.Pattern[str]:
     """A record header (``[timestamp] pid tid - ``) built from the grammar's own terminals.
 
@@ -538,7 +538,7 @@ def header_regex() -> re.Pattern[str]:
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def record_start_regex() -> re.Pattern[str]:
     """What starts a record in a header-less excerpt: a header, a level word, or ``component: function: ``."""
     parser = build_parser()

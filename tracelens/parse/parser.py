@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, cast
 
 from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
 
@@ -84,7 +84,7 @@ class RecordParser:
     ) -> ev.Event | tuple[type[ev.Event], str, str]:
         """The event when its class is ``wanted`` (or it is unparsed), else (class, pid, tid): nothing is built."""
         fast = self._fast
-        if fast is not None and raw.text.startswith("["):
+        if fast is not None and raw.text.startswith("[") and "\x00" not in raw.text:
             rec = fast.split(raw.text)
             if rec is not None:
                 cls = record_class(rec)
@@ -94,6 +94,8 @@ class RecordParser:
         return self.parse(raw)
 
     def parse(self, raw: RawRecord) -> ev.Event:
+        if "\x00" in raw.text:
+            return _with_nul(raw)
         fast = self._fast
         if fast is not None and raw.text.startswith("["):
             rec = fast.split(raw.text)
@@ -120,23 +122,35 @@ class RecordParser:
 
     def _structure(self, text: str) -> tuple[Header | None, Body]:
         if not self.lenient or text.startswith("["):
-            result: tuple[Header | None, Body] = self._lark.parse(text, start="record")
-            return result
+            return cast(tuple[Header | None, Body], self._lark.parse(text, start="record"))
         try:
             result = self._lark.parse(text, start="bare_record")
         except UnexpectedInput:
             result = self._lark.parse(text, start="body_record")
-        return result
+        return cast(tuple[Header | None, Body], result)
 
     def _message(self, body: Body) -> tuple[type[ev.Event], dict[str, Any]] | None:
         start = message_start(body)
         if start is None:
             return None
         try:
-            payload: tuple[type[ev.Event], dict[str, Any]] = self._lark.parse(body.text, start=start)
+            payload = cast(tuple[type[ev.Event], dict[str, Any]], self._lark.parse(body.text, start=start))
         except (LarkError, ValueError):
             return None
         return payload
+
+
+def _with_nul(raw: RawRecord) -> ev.Unparsed:
+    """A record with a NUL byte in it is damage, never a record.
+
+    NOTE: the plug-in writes no NUL; NULs are a zero-filled block (a crash, a copy taken while the file
+    was written) that landed inside a record. The grammar's text terminals take almost any character,
+    so without this check such a line was typed with the NUL in its text (``P\x00lugins loaded.``
+    became a banner line, and the restart it recorded was lost) instead of being reported.
+    """
+    column = raw.text.index("\x00") + 1
+    return ev.Unparsed(raw.file, raw.line, None, None, None, None, None, None,
+                       reason=f"control characters in the line: NUL (column {column})", text=raw.text)
 
 
 def _build(raw: RawRecord, rec: FastRecord) -> ev.Event:

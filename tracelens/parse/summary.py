@@ -11,6 +11,11 @@ from tracelens.read.reader import ReadStats
 UNPARSED_EXAMPLES = 20
 
 
+def reason_label(reason: str) -> str:
+    """An unparsed record's reason without its column: what records are grouped by."""
+    return reason.split(" (column", 1)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class Accounting:
     """Every non-blank physical line ends up in exactly one record; these numbers prove it."""
@@ -49,12 +54,14 @@ class ParseSummary:
     records_by_file: Counter[str] = field(default_factory=Counter)
     unparsed_by_file: Counter[str] = field(default_factory=Counter)
     unparsed_examples: list[ev.Unparsed] = field(default_factory=list)
+    unparsed_reasons: Counter[str] = field(default_factory=Counter)  # every unparsed record, by reason
 
     def add(self, event: ev.Event) -> None:
         self.kinds[event.kind] += 1
         self.records_by_file[event.file] += 1
         if isinstance(event, ev.Unparsed):
             self.unparsed_by_file[event.file] += 1
+            self.unparsed_reasons[reason_label(event.reason)] += 1
             if len(self.unparsed_examples) < UNPARSED_EXAMPLES:
                 self.unparsed_examples.append(event)
 

@@ -1,11 +1,13 @@
 """Read stage: files, ``.gz`` files and standard input -> records with their file and line number.
 
 The only stage that opens files. It decodes each line on its own (UTF-8, else Latin-1, so that a
-stray byte never stops a run), drops CR line ends, counts blank lines, splits a physical line that
-holds several records (plug-ins up to 8.0 interleave the writes of different processes, §1.4 of the
-facts) and, for header-less documentation excerpts (``lenient``), joins PDF-wrapped continuation lines
-back onto their record. Every physical line is counted in :class:`ReadStats`, so that the parse
-summary can reconcile what it was given with what it produced.
+stray byte never stops a run; UTF-16 when the file starts with its byte-order mark, as Windows
+editors save "Unicode" text), drops CR line ends (CR alone ends a line in classic Mac text), counts
+blank lines, splits a physical line that holds several records (plug-ins up to 8.0 interleave the
+writes of different processes, §1.4 of the facts) and, for header-less documentation excerpts
+(``lenient``), joins PDF-wrapped continuation lines back onto their record. Every physical line is
+counted in :class:`ReadStats`, so that the parse summary can reconcile what it was given with what it
+produced.
 """
 
 from __future__ import annotations
@@ -23,10 +25,14 @@ from tracelens.parse.grammar import header_regex, record_start_regex
 
 STDIN = "-"
 _GZIP_MAGIC = b"\x1f\x8b"
+_GZIP_SLICE = 4096
 _SNIFF_BYTES = 65536
 # Text has few control characters; a capture that is mostly control bytes is not a log
 _BINARY_RATIO = 0.10
 _TEXT_CONTROLS = {9, 10, 12, 13}
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+# compressed formats the reader does not open: named, so that the message says what to do
+_OTHER_COMPRESSION = {b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip", b"\x28\xb5\x2f\xfd": "zstd"}
 
 
 class RawRecord(NamedTuple):
@@ -70,7 +76,7 @@ def _open(path: str) -> tuple[str, BinaryIO]:
     if os.path.isdir(path):
         raise InputError(f"{path}: is a directory, not a log file")
     try:
-        raw = open(path, "rb")  # noqa: SIM115 - closed by the caller
+        raw = open(path, "rb", buffering=_SNIFF_BYTES)  # noqa: SIM115 - closed by the caller
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except PermissionError:
@@ -120,11 +126,7 @@ class _Gunzip(io.RawIOBase):
                     if not self._z.eof:
                         self._damage.append(f"{self._name}: compressed data ends early")
                     break
-                self._pending = self._z.decompress(chunk)
-                while self._z.eof and self._z.unused_data:  # another gzip member follows
-                    rest = self._z.unused_data
-                    self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
-                    self._pending += self._z.decompress(rest)
+                self._pending = self._decompress(chunk)
             except zlib.error as exc:
                 self._damage.append(f"{self._name}: compressed data is corrupt ({exc})")
                 self._done = True
@@ -133,28 +135,77 @@ class _Gunzip(io.RawIOBase):
         self._pending = self._pending[n:]
         return n
 
+    def _decompress(self, chunk: bytes) -> bytes:
+        """``chunk`` decompressed, a slice at a time; at corrupt data, what came before it is kept.
 
-def _sniff(name: str, stream: BinaryIO, damage: list[str]) -> BinaryIO:
-    """Decompress gzip by its magic number, and refuse what is plainly not text."""
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[arg-type]
+        NOTE: ``decompress`` raises without returning what it decompressed before the error, so one
+        call per 64 KiB chunk lost up to 64 KiB of compressed log (half a megabyte of lines) before a
+        corruption. Each slice is fed to a copy first; the slice that fails is fed again byte by byte.
+        """
+        out = []
+        for start in range(0, len(chunk), _GZIP_SLICE):
+            piece = chunk[start:start + _GZIP_SLICE]
+            saved = self._z.copy()
+            try:
+                out.append(self._member(piece))
+            except zlib.error:
+                self._z = saved
+                for i in range(len(piece)):
+                    try:
+                        out.append(self._member(piece[i:i + 1]))
+                    except zlib.error:
+                        self._pending = b"".join(out)
+                        raise
+        return b"".join(out)
+
+    def _member(self, data: bytes) -> bytes:
+        out = self._z.decompress(data)
+        while self._z.eof and self._z.unused_data:  # another gzip member follows
+            rest = self._z.unused_data
+            self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            out += self._z.decompress(rest)
+        return out
+
+
+def _sniff(name: str, stream: BinaryIO, damage: list[str]) -> tuple[BinaryIO, str, str]:
+    """Decompress gzip by its magic number, and refuse what is plainly not text; also the text's encoding
+    and its line end (CR alone for classic Mac text: CRs and no LF in the head).
+
+    NOTE: ``peek`` never returns more than the reader's buffer holds, so files are opened with a buffer
+    as large as the sniff (standard input keeps its own): with the default 8 KiB, a zero-filled block
+    near the start of a good log (a crash, a copy taken while the file was written) was most of what
+    the sniff saw, and the log was refused as binary. A head with a record header is a log, whatever
+    else it holds.
+    """
+    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[type-var]
     head = buffered.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
     if head[:2] == _GZIP_MAGIC:
-        inner = io.BufferedReader(_Gunzip(buffered, name, damage))
+        inner = io.BufferedReader(_Gunzip(buffered, name, damage), _SNIFF_BYTES)
         head = inner.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
         if not head and damage:
             raise InputError(f"{name}: not a readable gzip file ({damage[-1].split(': ', 1)[-1]})")
-        buffered = inner  # type: ignore[assignment]
-    if head:
+        buffered = inner
+    if head[:2] in _UTF16_BOMS:
+        return buffered, "utf-16", "\n"  # every other byte is NUL: not binary, and not UTF-8 either
+    for magic, kind in _OTHER_COMPRESSION.items():
+        if head.startswith(magic):
+            raise InputError(f"{name}: {kind}-compressed data, not a plug-in log: decompress it first "
+                             "(only gzip is read directly)")
+    if head and header_regex().search(head.decode("latin-1")) is None:
+        # a log has record headers; only a file without any is judged by its control bytes
         controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS)
         if controls / len(head) > _BINARY_RATIO:
             raise InputError(f"{name}: binary data, not a plug-in log")
-    return buffered
+    newline = "\r" if b"\r" in head and b"\n" not in head else "\n"
+    return buffered, "utf-8-sig", newline  # -sig: a byte-order mark (Windows editors write one) is not text
 
 
-def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats) -> Iterator[tuple[int, str]]:
+def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats, encoding: str = "utf-8-sig",
+                    newline: str = "\n") -> Iterator[tuple[int, str]]:
     """Numbered lines without their line end. UTF-8 is decoded in C; a line that is not UTF-8 (its
     bytes come back as surrogates) is read again as Latin-1, the usual other encoding of these logs."""
-    text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="\n")  # type: ignore[type-var]
+    errors = "surrogateescape" if encoding.startswith("utf-8") else "replace"
+    text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline=newline)
     lineno = 0
     try:
         for line in text:
@@ -182,7 +233,10 @@ def _split(line: str) -> list[str]:
     if not starts:
         return [line]
     cuts = [0, *starts, len(line)]
-    return [line[a:b] for a, b in zip(cuts, cuts[1:]) if line[a:b]]
+    # NOTE: a record cut from the middle of a line loses the CR that ended it: records pasted with CR
+    # line ends into a file with LF ones (one physical line) kept it, so that none of them was typed
+    pieces = (line[a:b].rstrip("\r") for a, b in zip(cuts, cuts[1:]))
+    return [piece for piece in pieces if piece]
 
 
 def read_records(paths: Iterable[str], stats: ReadStats, lenient: bool = False) -> Iterator[RawRecord]:
@@ -191,11 +245,12 @@ def read_records(paths: Iterable[str], stats: ReadStats, lenient: bool = False) 
         name, stream = _open(path)
         stats.files.append(name)
         try:
-            data = _sniff(name, stream, stats.damage)
+            data, encoding, newline = _sniff(name, stream, stats.damage)
+            lines = _physical_lines(name, data, stats, encoding, newline)
             if lenient:
-                yield from _lenient(name, _physical_lines(name, data, stats), stats)
+                yield from _lenient(name, lines, stats)
             else:
-                yield from _strict(name, _physical_lines(name, data, stats), stats)
+                yield from _strict(name, lines, stats)
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()

@@ -80,7 +80,7 @@ def write_summary(summary: ParseSummary, accounting: Accounting, files: list[str
         shown = len(summary.unparsed_examples)
         console.print(Text(f"\nunparsed records ({shown} of {accounting.unparsed} shown):", style="bold"))
         for u in summary.unparsed_examples:
-            line = Text(f"  {u.file}:{u.line}: ")
+            line = Text(f"  {safe(u.file)}:{u.line}: ")
             line.append(safe(u.reason), style="red")
             line.append("  ")
             line.append(safe(u.text[:160]), style="dim")

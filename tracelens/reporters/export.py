@@ -35,7 +35,7 @@ from tracelens.errors import TracelensError
 from tracelens.parse.events import Event
 
 if TYPE_CHECKING:
-    import pandas as pd  # type: ignore[import-untyped]
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]
 
     from tracelens.report import Report
 

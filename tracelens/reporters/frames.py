@@ -32,7 +32,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
-import pandas as pd  # type: ignore[import-untyped]  # no stubs without pandas-stubs
+import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # typed only with pandas-stubs
 
 from tracelens.findings.base import Severity
 from tracelens.parse import events as ev
@@ -51,6 +51,7 @@ FLOAT = "Float64"
 BOOL = "boolean"
 TIME = "datetime64[ns]"
 JSON = "json"  # a string column of JSON text
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 def _category(vocabulary: type[enum.Enum] | Iterable[str]) -> pd.CategoricalDtype:
@@ -232,10 +233,19 @@ def _typed(values: list[Any], column: Column, name: str) -> Any:
         return pd.Categorical(values, dtype=column)
     if column == TIME:
         # ISO text (the JSON shape of the records) or datetimes; pandas infers a unit, the schema says ns
-        return pd.to_datetime(values, format="ISO8601").as_unit("ns")
+        stamps = pd.to_datetime(values, format="ISO8601")
+        # NOTE: nanoseconds reach only the years 1677 to 2262; a damaged header can say 9999 or 0001,
+        # which raised OutOfBoundsDatetime: such a time is NaT here (the JSON reports keep it)
+        inside: Any = stamps.where((stamps >= pd.Timestamp.min) & (stamps <= pd.Timestamp.max))
+        return inside.as_unit("ns")
     if column == JSON:
-        return pd.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in values], dtype=TEXT)
-    return pd.array(values, dtype=column)
+        texts = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
+        return pd.array(texts, dtype=TEXT)  # type: ignore[call-overload,unused-ignore]
+    if column == INT:
+        # NOTE: Int64 holds 64 bits; a log's numbers have up to 30 digits (`retry in N`), which raised
+        # OverflowError: such a number is <NA> here (the JSON reports keep it)
+        values = [None if isinstance(v, int) and not _INT64_MIN <= v <= _INT64_MAX else v for v in values]
+    return pd.array(values, dtype=column)  # type: ignore[call-overload,unused-ignore]
 
 
 def _frame(rows: Sequence[Mapping[str, Any]], schema: Schema) -> pd.DataFrame:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, Any
 
 from junitparser import Failure, JUnitXml, TestCase, TestSuite
 
@@ -45,16 +45,18 @@ def write_junit(findings: Sequence[Finding], rules: Sequence[type[Rule]], fail_o
         case = TestCase(f"{rule.code} {rule.name}", classname=f"tracelens.{rule.name.split('.')[0]}")
         mine = [f for f in findings if f.code == rule.code]
         failing = [f for f in mine if f.severity.rank >= fail_on.rank]
-        results = []
+        results: list[Any] = []  # junitparser's result types: Failure here
         for f in failing:
-            failure = Failure(f"{_where(f)}: {f.message}", f.severity.value)
-            failure.text = _details(f)
+            # NOTE: through safe(): a control character from the log is neither a terminal escape nor
+            # valid XML 1.0 (the report would not parse)
+            failure = Failure(safe(f"{_where(f)}: {f.message}"), f.severity.value)
+            failure.text = safe(_details(f))
             results.append(failure)
         case.result = results
         below = [f for f in mine if f.severity.rank < fail_on.rank]
         if below:
-            case.system_out = "\n".join(f"{_where(f)}: [{f.severity.value}, below --fail-on {fail_on.value}] "
-                                        f"{f.message}" for f in below)
+            case.system_out = safe("\n".join(f"{_where(f)}: [{f.severity.value}, below --fail-on {fail_on.value}] "
+                                             f"{f.message}" for f in below))
         suite.add_testcase(case)
     suite.update_statistics()
     xml = JUnitXml("tracelens")
@@ -93,7 +95,7 @@ def write_github(findings: Sequence[Finding], out: IO[str]) -> None:
     for f in findings:
         props = []
         if f.file:
-            props.append(f"file={_gh_property(f.file)}")
+            props.append(f"file={_gh_property(safe(f.file))}")
         if f.line:
             props.append(f"line={f.line}")
         props.append(f"title={_gh_property(f'{f.code} {f.name}')}")

@@ -18,6 +18,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 def report_dict(report: Report) -> dict[str, Any]:
     acc = report.accounting
+    partial = sum(1 for r in report.requests if r.partial)
     topo = report.topology
     processes: dict[str, list[dict[str, Any]]] = {}
     for (pid, member), rec in sorted(report.tracker.members.items()):
@@ -40,6 +41,8 @@ def report_dict(report: Report) -> dict[str, Any]:
             "lines": acc.physical_lines, "blank": acc.blank_lines, "split": acc.split_records,
             "joined": acc.joined_lines, "records": acc.records, "typed": acc.typed, "message": acc.messages,
             "unparsed": acc.unparsed, "reconciles": acc.reconciles,
+            "requests": len(report.requests), "requests_complete": len(report.requests) - partial,
+            "requests_partial": partial,
         },
         "time_span": {
             "first": report.first_time.isoformat() if report.first_time else None,
@@ -47,7 +50,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         },
         "summary": {
             "requests": len(report.requests),
-            "partial_requests": sum(1 for r in report.requests if r.partial),
+            "partial_requests": partial,
             "sessions": len(report.sessions),
             "processes": len(report.processes),
             "verdicts": report.verdict_counts(),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.panel import Panel
 from rich.rule import Rule as HRule
@@ -182,6 +182,12 @@ def _footer(report: Report, console: Console) -> None:
     summary.append(f", {sev['info']} info")
     console.print(summary)
     console.print(Text("  " + acc.sentence(), style="dim" if acc.reconciles else "bold red"))
+    partial = sum(1 for r in report.requests if r.partial)
+    input_line = Text(f"  {len(report.requests)} request(s): {len(report.requests) - partial} complete, "
+                      f"{partial} partial (cut by the log's edges)", style="dim")
+    if acc.unparsed:
+        input_line.append(f"; {acc.unparsed} unparsed record(s): see TL401 input.unparsed", style="yellow")
+    console.print(input_line)
 
 
 def render_session(report: Report, session_id: str, console: Console) -> bool:
@@ -193,7 +199,7 @@ def render_session(report: Report, session_id: str, console: Console) -> bool:
     console.print(Text(f"session {safe(s.session_id)}", style="bold"))
     console.print(Text(f"  {len(s.steps)} request(s) in {len(s.processes)} process(es); members in order: "
                        + (" → ".join(safe(m) for m in s.members) or "none"), style="dim"))
-    rows = []
+    rows: list[RenderableType] = []
     for st in s.steps:
         r = report.requests[st.index]
         v = verdict_of[st.index]

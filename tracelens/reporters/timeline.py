@@ -58,6 +58,7 @@ ELLIPSIS = "…"
 
 _MS = 1_000  # microseconds
 _S = 1_000_000
+_MAX_SECONDS = timedelta.max // timedelta(seconds=1)
 #: the steps a cell (and the distance between two ticks) may stand for, in microseconds
 _STEPS = (
     1 * _MS, 2 * _MS, 5 * _MS, 10 * _MS, 20 * _MS, 50 * _MS, 100 * _MS, 200 * _MS, 500 * _MS,
@@ -65,6 +66,19 @@ _STEPS = (
     60 * _S, 120 * _S, 300 * _S, 600 * _S, 900 * _S, 1800 * _S,
     3600 * _S, 7200 * _S, 10800 * _S, 21600 * _S, 43200 * _S, 86400 * _S,
 )
+
+
+def _shifted(t: datetime, delta: timedelta | float) -> datetime:
+    """``t`` moved by ``delta`` (a timedelta or seconds), held at the calendar's ends instead of overflowing.
+
+    NOTE: the seconds come from the log (``retry in N`` with up to 30 digits) and the times may be in
+    year 9999: a plain ``t + timedelta(seconds=N)`` raised OverflowError.
+    """
+    try:
+        return t + (delta if isinstance(delta, timedelta) else timedelta(seconds=delta))
+    except OverflowError:
+        forward = delta > timedelta(0) if isinstance(delta, timedelta) else delta > 0
+        return datetime.max if forward else datetime.min
 
 
 class CellState(enum.IntEnum):
@@ -151,7 +165,7 @@ class Scale:
         if end < start or (end == start and not inclusive):
             return range(0)
         first = self.index(start)
-        last = self.index(end) if inclusive else self.index(end - timedelta(microseconds=1))
+        last = self.index(end) if inclusive else self.index(_shifted(end, -timedelta(microseconds=1)))
         return range(max(first, 0), min(last, self.cells - 1) + 1)
 
 
@@ -225,14 +239,17 @@ def _ticks(scale: Scale, area: int, multi_day: bool) -> list[tuple[int, str]]:
     tick = timedelta(microseconds=tick_us)
     first = _align(scale.t0, tick)
     if first < scale.t0:
-        first += tick
+        first = _shifted(first, tick)
     ticks = []
     t = first
     while (col := scale.index(t)) < scale.cells:
         label = _label_for(t, fmt)
         if col + len(label) <= area:
             ticks.append((col, label))
-        t += tick
+        later = _shifted(t, tick)
+        if later == t:  # the end of the calendar
+            break
+        t = later
     return ticks
 
 
@@ -474,7 +491,7 @@ def _window(report: Report, options: TimelineOptions,
     since = _resolve(options.since, day)
     until = _resolve(options.until, day)
     if until is not None and since is not None and until < since and isinstance(options.until, time):
-        until += timedelta(days=1)  # `--since 23:00 --until 01:00` crosses midnight
+        until = _shifted(until, timedelta(days=1))  # `--since 23:00 --until 01:00` crosses midnight
     return since or lo, until or hi
 
 
@@ -491,19 +508,20 @@ def _filters(options: TimelineOptions, session: Session | None = None) -> str:
 
 def _retry_interval(report: Report, member: str) -> timedelta:
     cluster = report.topology.cluster_of(member)
-    return timedelta(seconds=cluster.retry_interval if cluster else DEFAULT_RETRY_INTERVAL)
+    seconds = cluster.retry_interval if cluster else DEFAULT_RETRY_INTERVAL
+    return timedelta(seconds=max(-_MAX_SECONDS, min(seconds, _MAX_SECONDS)))  # an inferred one may be absurd
 
 
 def _interval_parts(iv: DownInterval, start: datetime, end: datetime,
                     retry: timedelta) -> list[tuple[datetime, datetime, CellState]]:
     """A down interval as marked-down and retry-window stretches."""
     parts = []
-    down_from, due = start, start + retry
+    down_from, due = start, _shifted(start, retry)
     counted = False  # whether a countdown of this down stretch has set `due` yet
     for c in iv.countdowns:
         if c.time is None:
             continue
-        logged_due = c.time + timedelta(seconds=c.seconds)
+        logged_due = _shifted(c.time, c.seconds)
         if c.seconds > 0 and c.time >= due and c.time > down_from:
             # a fresh countdown after the retry was due: the retry probe failed, down again
             parts += [(down_from, due, CellState.DOWN), (due, c.time, CellState.RETRY)]

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tracelens.parse import events as ev
-from tracelens.requests.cookies import CookieOutcome, SessionCookie, cookie_outcome, parse_session_cookie, session_from_uri
+from tracelens.requests.cookies import (
+    CookieOutcome,
+    SessionCookie,
+    cookie_outcome,
+    parse_session_cookie,
+    session_from_uri,
+)
 from tracelens.state.members import MemberView
 
 
@@ -239,15 +245,18 @@ class RequestAssembler:
 
     # ---------------------------------------------------------------- driving
 
-    def touch(self, pid: str | None, tid: str | None, line: int) -> bool:
+    def touch(self, pid: str | None, tid: str | None, line: int, file: str) -> bool:
         """A record of a kind the assembler does not read: it still extends its thread's open request
         (its last line; the request's end time stays that of the last record the assembler read).
 
-        Returns whether the thread has an open request (if not, the record may open one cut by the
-        log's start, and must be fed as an event).
+        Returns whether the thread has an open request in ``file`` (if not, the record may open one cut
+        by the log's start, and must be fed as an event).
         """
-        o = self._open.get((pid, tid))
-        if o is None or o.file != self._file:
+        o = self._open.get((pid or "", tid))
+        # NOTE: the record's own file, not the last one fed: the first records of the next file are not
+        # fed, so comparing with that gave the previous file's open request a line of the next file, and
+        # the continuation of a request cut by rotation lost its first lines
+        if o is None or o.file != file:
             return False
         o.last_line = line
         return True
@@ -443,14 +452,15 @@ class RequestAssembler:
         o.statuses.append(StatusSeen(e.server, e.line, True, False, e.retry_in, False))
 
     def _on_affinity_pick(self, o: _Open, e: ev.Event) -> None:
-        server = getattr(e, "server")
-        att = self._attempt_for(o, server, e)
+        assert isinstance(e, (ev.AffinityServerSet, ev.CloneNextUp))
+        att = self._attempt_for(o, e.server, e)
         att.by_affinity = True
 
     def _on_lb_pick(self, o: _Open, e: ev.Event) -> None:
+        assert isinstance(e, (ev.ServerPicked, ev.ConnectionCount))
         if isinstance(e, ev.ConnectionCount) and not e.is_increment:
             return
-        self._attempt_for(o, getattr(e, "server"), e)
+        self._attempt_for(o, e.server, e)
 
     def _on_transport(self, o: _Open, e: ev.Event) -> None:
         assert isinstance(e, ev.TransportSet)

@@ -161,8 +161,9 @@ def expect(
                 unknown.append(cid)
     up_primaries = tuple(n for n in cluster.primary if avail(n).available)
     if up_primaries:
-        if settings.affinity_miss is AffinityMiss.NEXT_IN_LIST and last_affinity in cluster.primary:
-            start = cluster.primary.index(last_affinity) + 1  # type: ignore[arg-type]
+        if settings.affinity_miss is AffinityMiss.NEXT_IN_LIST and last_affinity is not None \
+                and last_affinity in cluster.primary:
+            start = cluster.primary.index(last_affinity) + 1
             ring = cluster.primary[start:] + cluster.primary[:start]
             nxt = next(n for n in ring if n in up_primaries)
             return Expectation(ExpectKind.LOAD_BALANCE, nxt, None, (nxt,), tuple(skipped), tuple(unknown))

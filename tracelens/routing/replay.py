@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from tracelens.config.topology import ClusterModel, Source, Topology
 from tracelens.requests.assemble import AttemptOutcome, Partial, Request
 from tracelens.requests.cookies import CookieOutcome
+from tracelens.routing.model import Availability, Expectation, ExpectKind, RoutingSettings, expect
 from tracelens.state.members import FAILURE_PHRASES, MemberState
-from tracelens.routing.model import Availability, ExpectKind, Expectation, RoutingSettings, expect
 
 
 class Verdict(str, enum.Enum):
@@ -102,10 +102,10 @@ def judge(
             expectations.append(expect(cluster, clones, views, r.status_checks, r.begin, frozenset(), settings))
     first = expectations[0] if expectations else None
     last = expectations[-1] if expectations else None
-    skipped = tuple(a for e in expectations for a in e.skipped)
-    for a in skipped:
-        if a.disagreement and a.disagreement not in disagreements:
-            disagreements.append(a.disagreement)
+    skipped = tuple(av for e in expectations for av in e.skipped)
+    for av in skipped:
+        if av.disagreement and av.disagreement not in disagreements:
+            disagreements.append(av.disagreement)
     home = None
     if cluster is not None:
         for cid in clones:
@@ -157,9 +157,10 @@ def judge(
         return verdict(Verdict.UNEXPLAINED, disagreements[-1] if disagreements else
                        f"routed to {routed}, which the model does not explain")
     if failed:
-        m, o, line = failed[0]
+        failed_member, outcome, line = failed[0]
         survived = _survival(r)
-        return verdict(Verdict.FAILOVER, f"{m} failed in process {r.pid} ({_describe_failure(o)}, line {line}): "
+        return verdict(Verdict.FAILOVER, f"{failed_member} failed in process {r.pid} ({_describe_failure(outcome)}, "
+                                         f"line {line}): "
                                          f"the request went to {routed}; {survived}")
     if routed == home:
         # a failback is a return in *this* process: another process sending the session home is divergence
