@@ -63,21 +63,22 @@ class AffinityFailover(Rule):
     code, name, severity = "TL001", "affinity.failover", Severity.WARNING
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        episodes: dict[tuple[str, str, str | None], list[RequestVerdict]] = {}
+        # open episodes per (session, process), then per member the session went to
+        episodes: dict[tuple[str, str], dict[str | None, list[RequestVerdict]]] = {}
         for v in ctx.verdicts:
             r = ctx.requests[v.index]
             sid = r.session_id
             if sid is None:
                 continue
-            key = (sid, r.pid, v.routed_to)
             if v.verdict is Verdict.FAILOVER:
-                episodes.setdefault(key, []).append(v)
+                episodes.setdefault((sid, r.pid), {}).setdefault(v.routed_to, []).append(v)
             elif v.verdict in (Verdict.KEPT, Verdict.FAILBACK) and v.routed_to == v.home:
                 # the session is home again: the next failover of this session is a new episode
-                for k in [k for k in episodes if k[0] == sid and k[1] == r.pid]:
-                    yield self._report(ctx, episodes.pop(k))
-        for vs in episodes.values():
-            yield self._report(ctx, vs)
+                for vs in episodes.pop((sid, r.pid), {}).values():
+                    yield self._report(ctx, vs)
+        for by_member in episodes.values():
+            for vs in by_member.values():
+                yield self._report(ctx, vs)
 
     def _report(self, ctx: Context, vs: list[RequestVerdict]) -> Finding:
         first = vs[0]
@@ -321,13 +322,18 @@ class MemberDown(Rule):
     code, name, severity = "TL101", "availability.member-down", Severity.WARNING
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        # the requests each member was skipped or failed in, per (file, process): a few per interval,
+        # instead of every request for every interval
+        touched: dict[tuple[str, str, str], list[Request]] = defaultdict(list)
+        for v in ctx.verdicts:
+            r = ctx.requests[v.index]
+            members = {a.member for a in v.skipped} | {m for m, _, _ in v.failed_attempts if m}
+            for member in members:
+                touched[(r.file, r.pid, member)].append(r)
         for iv in ctx.tracker.intervals():
             affected = [
-                r for v, r in ((v, ctx.requests[v.index]) for v in ctx.verdicts)
-                if r.pid == iv.pid and r.file == iv.file and r.last_line >= iv.start_line
-                and (iv.end_line is None or r.first_line <= iv.end_line)
-                and (any(a.member == iv.member for a in v.skipped)
-                     or any(m == iv.member for m, _, _ in v.failed_attempts))
+                r for r in touched.get((iv.file, iv.pid, iv.member), ())
+                if r.last_line >= iv.start_line and (iv.end_line is None or r.first_line <= iv.end_line)
             ]
             start = iv.start.strftime("%Y-%m-%d %H:%M:%S") if iv.start else f"line {iv.start_line}"
             if iv.end_reason is EndReason.LOG_END:
