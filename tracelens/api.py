@@ -21,7 +21,7 @@ from tracelens.report import Report
 from tracelens.requests import assemble
 from tracelens.requests.assemble import Request, RequestAssembler, sort_requests
 from tracelens.requests.sessions import Session, Untracked, group_sessions
-from tracelens.routing.model import RoutingSettings
+from tracelens.routing.model import DEFAULT_SETTINGS, RoutingSettings
 from tracelens.routing.replay import replay
 from tracelens.state import members
 from tracelens.state.clock import ClockWatch
@@ -142,7 +142,7 @@ def analyze(
     config: str | PluginConfig | None = None,
     *,
     lenient: bool = False,
-    settings: RoutingSettings = RoutingSettings(),
+    settings: RoutingSettings = DEFAULT_SETTINGS,
     progress: Callable[[ReadStats], None] | None = None,
 ) -> Report:
     """The whole analysis: reconstruct, replay every request against the routing model, run the rules.

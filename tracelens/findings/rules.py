@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from itertools import pairwise
 
 from tracelens.config.topology import ClusterModel
 from tracelens.findings.base import Context, Finding, Rule, Severity
@@ -237,7 +238,7 @@ class ProcessDivergence(Rule):
         for s in ctx.sessions:
             reported: set[frozenset[str]] = set()
             steps = [st for st in s.steps if st.served_by is not None and st.time is not None]
-            for a, b in zip(steps, steps[1:]):
+            for a, b in pairwise(steps):
                 if a.pid == b.pid or a.served_by == b.served_by or a.time is None or b.time is None:
                     continue
                 va, vb = verdict_of[a.index], verdict_of[b.index]

@@ -18,6 +18,7 @@ import sys
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, BinaryIO, NamedTuple
 
 from tracelens.errors import InputError
@@ -235,7 +236,7 @@ def _split(line: str) -> list[str]:
     cuts = [0, *starts, len(line)]
     # NOTE: a record cut from the middle of a line loses the CR that ended it: records pasted with CR
     # line ends into a file with LF ones (one physical line) kept it, so that none of them was typed
-    pieces = (line[a:b].rstrip("\r") for a, b in zip(cuts, cuts[1:]))
+    pieces = (line[a:b].rstrip("\r") for a, b in pairwise(cuts))
     return [piece for piece in pieces if piece]
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 from tracelens.requests.assemble import Request
 
@@ -58,7 +59,7 @@ class Session:
     def switches(self) -> int:
         """How many times consecutive served requests went to a different member."""
         served = [s.served_by for s in self.steps if s.served_by is not None]
-        return sum(1 for a, b in zip(served, served[1:]) if a != b)
+        return sum(1 for a, b in pairwise(served) if a != b)
 
     @property
     def processes(self) -> tuple[str, ...]:

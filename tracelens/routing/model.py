@@ -46,6 +46,9 @@ class RoutingSettings:
     affinity_miss: AffinityMiss = AffinityMiss.LOAD_BALANCE
 
 
+DEFAULT_SETTINGS = RoutingSettings()
+
+
 class ExpectKind(str, enum.Enum):
     AFFINITY = "affinity"
     LOAD_BALANCE = "load_balance"
@@ -130,7 +133,7 @@ def expect(
     statuses: Sequence[StatusSeen],
     now: datetime | None,
     excluded: frozenset[str] = frozenset(),
-    settings: RoutingSettings = RoutingSettings(),
+    settings: RoutingSettings = DEFAULT_SETTINGS,
 ) -> Expectation:
     """Where the documented algorithm sends a request carrying ``clone_ids`` (§6 ``route``)."""
 

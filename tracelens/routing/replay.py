@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from tracelens.config.topology import ClusterModel, Source, Topology
 from tracelens.requests.assemble import AttemptOutcome, Partial, Request
 from tracelens.requests.cookies import CookieOutcome
-from tracelens.routing.model import Availability, Expectation, ExpectKind, RoutingSettings, expect
+from tracelens.routing.model import DEFAULT_SETTINGS, Availability, Expectation, ExpectKind, RoutingSettings, expect
 from tracelens.state.members import FAILURE_PHRASES, MemberState
 
 
@@ -71,7 +71,7 @@ def judge(
     r: Request,
     topology: Topology,
     previous: str | None,
-    settings: RoutingSettings = RoutingSettings(),
+    settings: RoutingSettings = DEFAULT_SETTINGS,
     previous_here: str | None = None,
 ) -> RequestVerdict:
     """The verdict for one request.
@@ -122,7 +122,6 @@ def judge(
             disagreements=tuple(disagreements), evidence=r.evidence, cluster=cluster.name if cluster else None,
         )
 
-    served = r.served_by
     if r.no_member_line is not None or (r.attempts and all(a.outcome.failed for a in r.attempts) and
                                         last is not None and last.kind is ExpectKind.NONE):
         why = "; ".join(f"{a.member}: {a.why}" for a in skipped if a.why) or "every member was unavailable"
@@ -206,7 +205,7 @@ def _mismatch(member: str, exp: Expectation) -> str:
 
 
 def replay(requests: Sequence[Request], topology: Topology,
-           settings: RoutingSettings = RoutingSettings()) -> list[RequestVerdict]:
+           settings: RoutingSettings = DEFAULT_SETTINGS) -> list[RequestVerdict]:
     """A verdict per request, in request order; a session's previous member is tracked across processes."""
     last_served: dict[str, str] = {}
     last_here: dict[tuple[str, str], str] = {}
