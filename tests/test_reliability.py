@@ -638,3 +638,17 @@ def test_troubleshooting_shows_what_the_tool_prints(tmp_path: Path, monkeypatch:
     log(tmp_path, "pasted.log", [*LINES, "garbage pasted from a ticket"])
     for line in run_cli("check", "--strict", "pasted.log").stderr.strip().splitlines():
         assert line in shown, line
+
+
+def test_requests_beyond_the_limit_are_counted_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracelens.api import analyze as run
+    from tracelens.requests import sessions
+
+    monkeypatch.setattr(sessions, "REQUEST_LIMIT", 2)
+    report = run([str(SAMPLES / "failover-failback.log")])
+    assert len(report.requests) == 2  # the first two to complete
+    limit = [f for f in report.findings if f.name == "input.limit"]
+    assert len(limit) == 1 and "2 request(s) after the first 2 were counted but not kept" in limit[0].message
+    # member state is still followed to the end: the down interval ends at the failback's response
+    (iv,) = report.tracker.intervals()
+    assert iv.end_line == 188

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +20,7 @@ from tracelens.parse.summary import ParseSummary
 from tracelens.read.reader import ReadStats, check_inputs, read_records
 from tracelens.report import Report
 from tracelens.requests import assemble
+from tracelens.requests import sessions as sessions_module
 from tracelens.requests.assemble import Request, RequestAssembler, sort_requests
 from tracelens.requests.sessions import Session, Untracked, group_sessions
 from tracelens.routing.model import DEFAULT_SETTINGS, RoutingSettings
@@ -105,6 +107,7 @@ def reconstruct(
     clock = ClockWatch()
     assembler = RequestAssembler(tracker.snapshot, affinity_cookies=affinity_cookies, separator=separator)
     requests: list[Request] = []
+    request_limit, not_kept = sessions_module.REQUEST_LIMIT, 0
     first_time = last_time = None
     check_inputs(paths)
     parser = RecordParser(lenient=lenient)
@@ -120,7 +123,11 @@ def reconstruct(
             event = parser.parse(raw)  # the first line the log has of a request cut by its start
         summary.add(event)
         # the request opens (and snapshots its process's view) before the event changes that view
-        requests.extend(assembler.feed(event))
+        for done in assembler.feed(event):
+            if len(requests) < request_limit:
+                requests.append(done)
+            else:
+                not_kept += 1
         tracker.on_event(event)
         facts.on_event(event)
         clock.on_event(event)
@@ -130,10 +137,16 @@ def reconstruct(
                 first_time = event.time
             if last_time is None or event.time > last_time:
                 last_time = event.time
-    requests.extend(assembler.finish())
+    for done in assembler.finish():
+        if len(requests) < request_limit:
+            requests.append(done)
+        else:
+            not_kept += 1
     tracker.finish()
     requests = sort_requests(requests, stats.files)
     sessions, untracked = group_sessions(requests)
+    if not_kept:
+        untracked = dataclasses.replace(untracked, requests_not_kept=not_kept, request_limit=request_limit)
     return Reconstruction(stats, summary, tracker, facts, requests, sessions, first_time, last_time, clock, untracked)
 
 

@@ -702,11 +702,12 @@ class TimeBackwards(Rule):
 
 
 class LimitReached(Rule):
-    """The log has more sessions than the analysis tracks: those beyond the limit were counted, not grouped.
+    """The log has more sessions or requests than the analysis keeps: the rest were counted, not analysed.
 
     What it finds:
     More distinct sessions than the analysis keeps (100,000): the sessions beyond the limit, in the
-    order they first appear, are not grouped.
+    order they first appear, are not grouped. More requests than it keeps (200,000): the later ones
+    are counted but not replayed.
 
     Why it matters:
     Their requests are still replayed and judged, and the findings about single requests stand; but
@@ -724,11 +725,16 @@ class LimitReached(Rule):
 
     def check(self, ctx: Context) -> Iterator[Finding]:
         u = ctx.untracked
+        where = ctx.stats.files[0] if ctx.stats.files else None
         if u.sessions:
             yield self.finding(
                 f"{u.sessions} session(s) beyond the limit of {u.limit} were not tracked: their {u.requests} "
-                "request(s) are replayed and judged, but belong to no session",
-                file=ctx.stats.files[0] if ctx.stats.files else None)
+                "request(s) are replayed and judged, but belong to no session", file=where)
+        if u.requests_not_kept:
+            yield self.finding(
+                f"{u.requests_not_kept} request(s) after the first {u.request_limit} were counted but not kept: "
+                "they are not replayed, judged or grouped into sessions (member state is still followed "
+                "to the end of the log)", file=where)
 
 
 class Contradiction(Rule):

@@ -25,6 +25,9 @@ from tracelens.requests.assemble import Request
 
 #: The most sessions one analysis tracks; read at every call, so that a test can lower it.
 SESSION_LIMIT = 100_000
+#: At most this many requests are kept for the replay (about 1.5 KB each): the ones after it are
+#: counted and reported (input.limit), so that memory stays bounded on a log of any size.
+REQUEST_LIMIT = 200_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +76,8 @@ class Untracked:
     sessions: int = 0
     requests: int = 0
     limit: int = SESSION_LIMIT
+    requests_not_kept: int = 0  # requests after the first REQUEST_LIMIT: counted, not replayed
+    request_limit: int = REQUEST_LIMIT
 
 
 def _when(step: SessionStep) -> tuple[int, datetime, str, int]:
