@@ -706,7 +706,7 @@ class LimitReached(Rule):
 
     What it finds:
     More distinct sessions than the analysis keeps (100,000): the sessions beyond the limit, in the
-    order they first appear, are not grouped. More requests than it keeps (200,000): the later ones
+    order they first appear, are not grouped. More requests than it keeps (500,000): the later ones
     are counted but not replayed.
 
     Why it matters:

@@ -37,7 +37,9 @@ from tracelens.parse.grammar import Body, _ToEvents, asctime, build_parser, clft
 Payload = tuple[type[ev.Event], dict[str, Any]]
 # shapes whose optional parts overlap (`" retry count " INT` versus `" retry " WORD`): the lexer decides
 _UNSAFE_CALLBACKS = frozenset({"sio_timeout"})
-CACHE_LIMIT = 200_000
+# Each cache is emptied when it reaches this size, so that memory stays bounded and a log whose
+# bodies change over time (cookie values, counters) keeps its recurring ones cached.
+CACHE_LIMIT = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,8 +239,9 @@ class FastParser:
         elif not (pid in ids and tid in ids):
             if not (self.procid.fullmatch(pid) and self.procid.fullmatch(tid)):
                 return None
-            if len(ids) < CACHE_LIMIT:
-                ids.update((pid, tid))
+            if len(ids) >= CACHE_LIMIT:
+                ids.clear()
+            ids.update((pid, tid))
         bodies = self._bodies.get(level)
         if bodies is None:
             return None
@@ -248,8 +251,9 @@ class FastParser:
             if key in bodies:
                 return None  # known to need the LALR path
             entry = self._body(_LEVELS[level], body)
-            if len(bodies) < CACHE_LIMIT:
-                bodies[key] = entry
+            if len(bodies) >= CACHE_LIMIT:
+                bodies.clear()
+            bodies[key] = entry
         if entry is None:
             return None
         return FastRecord(stamp[0], fraction, pid, tid, entry[0], entry[1])

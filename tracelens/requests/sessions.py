@@ -25,9 +25,10 @@ from tracelens.requests.assemble import Request
 
 #: The most sessions one analysis tracks; read at every call, so that a test can lower it.
 SESSION_LIMIT = 100_000
-#: At most this many requests are kept for the replay (about 1.5 KB each): the ones after it are
-#: counted and reported (input.limit), so that memory stays bounded on a log of any size.
-REQUEST_LIMIT = 200_000
+#: At most this many requests are kept for the replay (a few KB each, about 15 million log lines):
+#: the ones after it are counted and reported (input.limit), so that memory stays bounded on a log
+#: of any size.
+REQUEST_LIMIT = 500_000
 
 
 @dataclass(frozen=True, slots=True)
