@@ -275,6 +275,7 @@ class MemberTracker:
         self._file = ""
         self._last_by_file: dict[str, tuple[int, datetime | None]] = {}
         self._by_pid: dict[str, dict[str, MemberRecord]] = {}
+        self._snapshots: dict[str, tuple[MemberView, ...]] = {}  # per process, until its view changes
 
     # ---------------------------------------------------------------- queries
 
@@ -284,14 +285,20 @@ class MemberTracker:
         if rec is None:
             rec = self.members[key] = MemberRecord(pid, member)
             self._by_pid.setdefault(pid, {})[member] = rec
+            self._snapshots.pop(pid, None)
         return rec
 
     def snapshot(self, pid: str) -> tuple[MemberView, ...]:
         """What process ``pid`` believes now about every member it has evidence of."""
+        # Requests keep their snapshots: one shared tuple per state of the process, not one per request
+        # (a million-line log has tens of thousands of requests and few state changes).
+        cached = self._snapshots.get(pid)
+        if cached is not None:
+            return cached
         own = self._by_pid.get(pid)
-        if not own:
-            return ()
-        return tuple(own[m].view() for m in sorted(own))
+        snap = tuple(own[m].view() for m in sorted(own)) if own else ()
+        self._snapshots[pid] = snap
+        return snap
 
     def intervals(self) -> list[DownInterval]:
         out = [iv for rec in self.members.values() for iv in rec.intervals]
@@ -373,6 +380,8 @@ class MemberTracker:
             opened.retry_due_line, opened.retry_due = event.line, event.time
         if nxt is not rec.state or action is not A.NONE:
             rec.state_line = event.line
+        if nxt is not rec.state or action is not A.NONE:
+            self._snapshots.pop(pid, None)  # what the process believes changed
         rec.state = nxt
 
     def _open(self, rec: MemberRecord, event: ev.Event, reason: DownReason, reason_line: int | None) -> None:
@@ -397,6 +406,7 @@ class MemberTracker:
                 if event.file != iv.file:
                     iv.end_file = event.file
             rec.state, rec.state_line = MemberState.UNKNOWN, event.line
+            self._snapshots.pop(pid, None)
             rec.counters_since = len(rec.counters)  # a restarted process counts from zero again
         for key in [k for k in self._current if k[0] == pid]:
             del self._current[key]
@@ -416,6 +426,8 @@ class MemberTracker:
         if e.retry_in_sec is not None and e.marked_down and (iv := rec.open_interval) is not None:
             iv.countdowns.append(Countdown(e.time, e.line, e.retry_in_sec))
         if e.reached_max_connections is not None:
+            if rec.at_max_connections != bool(e.reached_max_connections):
+                self._snapshots.pop(pid, None)
             rec.at_max_connections = bool(e.reached_max_connections)
             if e.reached_max_connections:
                 rec.max_connections_lines.append(e.line)
@@ -510,6 +522,8 @@ class MemberTracker:
         assert isinstance(e, ev.MaxConnectionsReached)
         rec = self.record(pid, e.server)
         rec.max_connections_lines.append(e.line)
+        if not rec.at_max_connections:
+            self._snapshots.pop(pid, None)
         rec.at_max_connections = True
         rec.last_line = e.line
 
