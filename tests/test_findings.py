@@ -197,7 +197,7 @@ FIRES: dict[str, Fires] = {
     "TL006": Fires(lambda d: ([unexplained_trace(d)], CFG), {"line": 12, "pid": PID, "member": M2, "session": S1},
                    (f"the model expected the affinity member {M1}",), file="trace"),
     "TL101": Fires(lambda d: ([FAILOVER], CFG), {"line": 63, "pid": PID, "member": M1},
-                   ("the connection was refused, line 61", "2 request(s) affected"), (61, 63, 188), "trace"),
+                   ("the connection was refused, line 61", "2 request(s) affected"), (61, 63, 159, 188), "trace"),
     "TL102": Fires(lambda d: ([trace("no-member.log")], CFG), {"line": 50, "pid": PID},
                    ("2 request(s)",), (50, 78), "trace"),
     "TL201": Fires(lambda d: ([trace("uneven-balance.log")], UNEVEN_CFG), {"line": 16, "pid": PID},

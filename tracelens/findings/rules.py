@@ -347,12 +347,16 @@ class MemberDown(Rule):
             length = f" for {iv.seconds:.0f} s" if iv.seconds is not None else ""
             cause = f"{_reason_text(iv.reason)}" + (f", line {iv.reason_line}" if iv.reason_line else "")
             retries = f"; {len(iv.repeats)} retry probe(s) failed" if iv.repeats else ""
+            due = f"; retry due at line {iv.retry_due_line}" if iv.retry_due_line else ""
             evidence = tuple(sorted({iv.start_line, *([iv.reason_line] if iv.reason_line else []),
+                                     *([iv.retry_due_line] if iv.retry_due_line else []),
                                      *([iv.end_line] if iv.end_line else []), *iv.repeats}))
+            # without request boundaries (LogLevel Stats or Error) no request can be counted
+            impact = (f"{len(affected)} request(s) affected" if ctx.requests
+                      else "the log has no request boundaries to count the requests affected")
             yield self.finding(
-                f"{iv.member} marked down in process {iv.pid} at {start} ({cause}){length}, {until}{retries}; "
-                f"{len(affected)} request(s) affected", file=iv.file, line=iv.start_line, pid=iv.pid,
-                member=iv.member, evidence=evidence)
+                f"{iv.member} marked down in process {iv.pid} at {start} ({cause}){length}{due}, {until}{retries}; "
+                f"{impact}", file=iv.file, line=iv.start_line, pid=iv.pid, member=iv.member, evidence=evidence)
 
 
 class NoMemberAvailable(Rule):
