@@ -96,3 +96,22 @@ def test_progress_bar_only_on_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPa
     assert not progress.wanted([str(SAMPLES / "failover-failback.log")])  # too small to be worth a bar
     monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)
     assert not progress.wanted([str(big)])
+
+
+def test_progress_counts_records_as_they_are_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tracelens.read.reader import ReadStats
+
+    big = write(tmp_path, "big.log", b"x" * (progress.MIN_BYTES + 1))
+    monkeypatch.setattr(progress, "wanted", lambda paths: True)
+    stats = ReadStats(bytes_read=4096)  # physical_lines is counted only when a file ends: still 0
+    with progress.progress_bar([str(big)]) as update:
+        assert update is not None
+        update(stats, 20_000)
+        task = progress_task(update)
+    assert task.fields["lines"] == 20_000 and task.completed == 4096
+
+
+def progress_task(update: object) -> object:
+    # the Progress the callback updates, through its closure
+    bar = next(c.cell_contents for c in update.__closure__ if hasattr(c.cell_contents, "tasks"))  # type: ignore[attr-defined]
+    return bar.tasks[0]

@@ -94,11 +94,11 @@ def reconstruct(
     lenient: bool = False,
     affinity_cookies: Sequence[str] = ("JSESSIONID",),
     separator: str = ":",
-    progress: Callable[[ReadStats], None] | None = None,
+    progress: Callable[[ReadStats, int], None] | None = None,
 ) -> Reconstruction:
     """Read, parse, and rebuild what each process believed and what each request did, in one pass.
 
-    ``progress`` is called with the read statistics every few thousand records.
+    ``progress`` is called with the read statistics and the records read so far, every few thousand.
     """
     stats = ReadStats()
     summary = ParseSummary()
@@ -113,7 +113,7 @@ def reconstruct(
     parser = RecordParser(lenient=lenient)
     for count, raw in enumerate(read_records(paths, stats, lenient=lenient), 1):
         if progress is not None and count % PROGRESS_EVERY == 0:
-            progress(stats)
+            progress(stats, count)
         event = parser.parse_or_kind(raw, READS)
         if isinstance(event, tuple):
             cls, pid, tid = event
@@ -156,7 +156,7 @@ def analyze(
     *,
     lenient: bool = False,
     settings: RoutingSettings = DEFAULT_SETTINGS,
-    progress: Callable[[ReadStats], None] | None = None,
+    progress: Callable[[ReadStats, int], None] | None = None,
 ) -> Report:
     """The whole analysis: reconstruct, replay every request against the routing model, run the rules.
 

@@ -100,7 +100,7 @@ TABLE_OR_JSONL = click.option("--format", "fmt", type=click.Choice(["table", "js
 
 def _reconstruct(files: tuple[str, ...], lenient: bool) -> Reconstruction:
     with progress_bar(files) as progress:
-        result = reconstruct(files, lenient=lenient, progress=progress)  # type: ignore[arg-type]
+        result = reconstruct(files, lenient=lenient, progress=progress)
     check_not_empty(result.stats)
     return result
 
@@ -139,7 +139,8 @@ def members(files: tuple[str, ...], fmt: str, lenient: bool) -> None:
 
 
 CONFIG = click.option("--config", "config", metavar="PLUGIN-CFG.XML", default=None,
-                      help="The plugin-cfg.xml the web server used; without it the topology is inferred from the trace.")
+                      help="The plugin-cfg.xml the web server used; without it the topology is inferred from "
+                           "the trace.")
 AFFINITY_MISS = click.option(
     "--affinity-miss", type=click.Choice([m.value for m in AffinityMiss]), default=AffinityMiss.LOAD_BALANCE.value,
     show_default=True,
@@ -151,7 +152,7 @@ AFFINITY_MISS = click.option(
 def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity_miss: str) -> Report:
     with progress_bar(files) as progress:
         return analyze(files, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
-                       progress=progress)  # type: ignore[arg-type]
+                       progress=progress)
 
 
 @cli.command("analyze")

@@ -53,7 +53,8 @@ def _validated(path: Path, table: Any) -> Settings:
         raise ConfigError(f"{path}: tracelens settings must be a table")
     unknown = sorted(set(table) - KEYS)
     if unknown:
-        raise ConfigError(f"{path}: unknown tracelens setting(s) {', '.join(unknown)}; known: {', '.join(sorted(KEYS))}")
+        raise ConfigError(f"{path}: unknown tracelens setting(s) {', '.join(unknown)}; "
+                          f"known: {', '.join(sorted(KEYS))}")
     for key in ("select", "ignore"):
         value = table.get(key)
         if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):

@@ -89,10 +89,6 @@ class Topology:
                 return m
         return None
 
-    @property
-    def inferred(self) -> bool:
-        return any(c.source is not Source.CONFIG for c in self.clusters)
-
 
 @dataclass(slots=True)
 class TraceFacts:

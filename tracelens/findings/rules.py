@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import pairwise
 
 from tracelens.config.topology import ClusterModel
@@ -30,6 +30,15 @@ def _seconds(seconds: float) -> str:
 
 def _reason_text(reason: DownReason) -> str:
     return FAILURE_PHRASES[reason.value]
+
+
+def _per_request(rule: Rule, ctx: Context, verdict: Verdict, subject: Callable[[Request], str]) -> Iterator[Finding]:
+    """One finding per request with ``verdict``: its subject, then the verdict's reason."""
+    for v in ctx.verdicts:
+        if v.verdict is verdict:
+            r = ctx.requests[v.index]
+            yield rule.finding(f"{subject(r)}: {v.reason}", file=r.file, line=r.first_line, pid=r.pid,
+                               member=v.routed_to, session=r.session_id, evidence=v.evidence)
 
 
 # ====================================================================== affinity
@@ -117,13 +126,8 @@ class AffinityFailback(Rule):
     code, name, severity = "TL002", "affinity.failback", Severity.INFO
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for v in ctx.verdicts:
-            if v.verdict is not Verdict.FAILBACK:
-                continue
-            r = ctx.requests[v.index]
-            yield self.finding(f"session {r.session_id} at {_t(r)} in process {r.pid}: {v.reason}", file=r.file,
-                               line=r.first_line, pid=r.pid, member=v.routed_to, session=r.session_id,
-                               evidence=v.evidence)
+        return _per_request(self, ctx, Verdict.FAILBACK,
+                            lambda r: f"session {r.session_id} at {_t(r)} in process {r.pid}")
 
 
 class SessionLost(Rule):
@@ -286,12 +290,7 @@ class Unexplained(Rule):
     code, name, severity = "TL006", "affinity.unexplained", Severity.WARNING
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        for v in ctx.verdicts:
-            if v.verdict is Verdict.UNEXPLAINED:
-                r = ctx.requests[v.index]
-                yield self.finding(f"request at {_t(r)} in process {r.pid}: {v.reason}", file=r.file,
-                                   line=r.first_line, pid=r.pid, member=v.routed_to, session=r.session_id,
-                                   evidence=v.evidence)
+        return _per_request(self, ctx, Verdict.UNEXPLAINED, lambda r: f"request at {_t(r)} in process {r.pid}")
 
 
 # ====================================================================== availability
@@ -530,7 +529,8 @@ class CookieMalformed(Rule):
             yield self.finding(
                 f"session cookie value {value!r} is malformed ({r.cookie.malformed if r.cookie else ''}); "
                 f"{len(rs)} request(s), first at {_t(r)} in process {r.pid}: load balanced",
-                file=r.file, line=r.cookie_line or r.first_line, pid=r.pid, evidence=tuple(x.first_line for x in rs)[:50])
+                file=r.file, line=r.cookie_line or r.first_line, pid=r.pid,
+                evidence=tuple(x.first_line for x in rs)[:50])
 
 
 class CookieMultiple(Rule):

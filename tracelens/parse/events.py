@@ -384,7 +384,8 @@ class ServerListWalk(Event):
 
 @dataclass(frozen=True, slots=True)
 class StatusCheck(Event):
-    """``Checking status of X, ignoreWeights 1, markedDown 0, retryNow 0[, retryInSec N|--], wlbAllows 0[ reachedMaxConnectionsLimit 0]``.
+    """``Checking status of X, ignoreWeights 1, markedDown 0, retryNow 0[, retryInSec N|--], wlbAllows 0``
+    ``[ reachedMaxConnectionsLimit 0]``.
 
     ``retry_in_sec`` is ``None`` where the log writes ``--`` or (5.1) leaves it out;
     ``reached_max_connections`` is ``None`` where the log leaves it out.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator
+from datetime import datetime
 from typing import Any, cast
 
 from lark.exceptions import LarkError, UnexpectedEOF, UnexpectedInput
@@ -56,7 +57,8 @@ def _reason(exc: UnexpectedInput, text: str, start: str) -> str:
     label = _reason_cache.get(key)
     if label is None:
         try:
-            label = exc.match_examples(functools.partial(parser.parse, start=start), _BAD_EXAMPLES, use_accepts=True) or "does not follow the log grammar"
+            parse = functools.partial(parser.parse, start=start)
+            label = exc.match_examples(parse, _BAD_EXAMPLES, use_accepts=True) or "does not follow the log grammar"
         except LarkError:
             label = "does not follow the log grammar"
         _reason_cache[key] = label
@@ -83,24 +85,31 @@ class RecordParser:
         self, raw: RawRecord, wanted: frozenset[type[ev.Event]]
     ) -> ev.Event | tuple[type[ev.Event], str, str]:
         """The event when its class is ``wanted`` (or it is unparsed), else (class, pid, tid): nothing is built."""
-        fast = self._fast
-        if fast is not None and raw.text.startswith("[") and "\x00" not in raw.text:
-            rec = fast.split(raw.text)
-            if rec is not None:
-                cls = record_class(rec)
-                if cls not in wanted:
-                    return cls, rec.pid, rec.tid
-                return _build(raw, rec)
-        return self.parse(raw)
+        rec = self._split(raw)
+        if rec is None:
+            return self._slow(raw)
+        cls = record_class(rec)
+        if cls not in wanted:
+            return cls, rec.pid, rec.tid
+        return _event(raw, record_time(rec), rec.pid, rec.tid, rec.body, rec.payload)
 
     def parse(self, raw: RawRecord) -> ev.Event:
+        rec = self._split(raw)
+        if rec is None:
+            return self._slow(raw)
+        return _event(raw, record_time(rec), rec.pid, rec.tid, rec.body, rec.payload)
+
+    def _split(self, raw: RawRecord) -> FastRecord | None:
+        """The fast path's split, or None when the record needs the LALR parser (or is damaged)."""
+        text = raw.text
+        if self._fast is None or not text.startswith("[") or "\x00" in text:
+            return None
+        return self._fast.split(text)
+
+    def _slow(self, raw: RawRecord) -> ev.Event:
+        """The LALR parser: the reference, and the path for everything the fast path leaves."""
         if "\x00" in raw.text:
             return _with_nul(raw)
-        fast = self._fast
-        if fast is not None and raw.text.startswith("["):
-            rec = fast.split(raw.text)
-            if rec is not None:
-                return _build(raw, rec)
         try:
             header, body = self._structure(raw.text)
         except UnexpectedInput as exc:
@@ -110,15 +119,10 @@ class RecordParser:
             # ValueError: a date the calendar does not have (Feb 30), an out-of-range hour
             return ev.Unparsed(raw.file, raw.line, None, None, None, None, None, None,
                                reason=f"invalid header value ({exc})", text=raw.text)
-        time = header.time if header else None
-        pid = header.pid if header else None
-        tid = header.tid if header else None
-        common = (raw.file, raw.line, time, pid, tid, body.level, body.component, body.function)
         payload = self._fast.message(body) if self._fast is not None else self._message(body)
-        if payload is None:
-            return ev.Message(*common, text=body.text)
-        cls, fields = payload
-        return cls(*common, **fields)
+        if header is None:
+            return _event(raw, None, None, None, body, payload)
+        return _event(raw, header.time, header.pid, header.tid, body, payload)
 
     def _structure(self, text: str) -> tuple[Header | None, Body]:
         if not self.lenient or text.startswith("["):
@@ -153,12 +157,13 @@ def _with_nul(raw: RawRecord) -> ev.Unparsed:
                        reason=f"control characters in the line: NUL (column {column})", text=raw.text)
 
 
-def _build(raw: RawRecord, rec: FastRecord) -> ev.Event:
-    body = rec.body
-    common = (raw.file, raw.line, record_time(rec), rec.pid, rec.tid, body.level, body.component, body.function)
-    if rec.payload is None:
+def _event(raw: RawRecord, time: datetime | None, pid: str | None, tid: str | None, body: Body,
+           payload: tuple[type[ev.Event], dict[str, Any]] | None) -> ev.Event:
+    """The event of a record whose structure and message were parsed, by either path."""
+    common = (raw.file, raw.line, time, pid, tid, body.level, body.component, body.function)
+    if payload is None:
         return ev.Message(*common, text=body.text)
-    return rec.payload[0](*common, **rec.payload[1])
+    return payload[0](*common, **payload[1])
 
 
 def parse_records(records: Iterable[RawRecord], lenient: bool = False, fast: bool = True) -> Iterator[ev.Event]:

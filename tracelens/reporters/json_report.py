@@ -62,7 +62,8 @@ def report_dict(report: Report) -> dict[str, Any]:
             "notes": list(topo.notes),
             "affinity_miss": report.settings.affinity_miss.value,
             "clusters": [
-                {"name": c.name, "retry_interval": c.retry_interval, "retry_interval_source": c.retry_interval_source.value,
+                {"name": c.name, "retry_interval": c.retry_interval,
+                 "retry_interval_source": c.retry_interval_source.value,
                  "load_balance": c.load_balance.value, "primary": list(c.primary), "backup": list(c.backup)}
                 for c in topo.clusters
             ],

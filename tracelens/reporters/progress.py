@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
@@ -34,8 +34,8 @@ def wanted(paths: Sequence[str]) -> bool:
 
 
 @contextmanager
-def progress_bar(paths: Sequence[str]) -> Iterator[object]:
-    """Yields a callback ``(stats) -> None`` for the pipeline to call now and then, or None when not wanted."""
+def progress_bar(paths: Sequence[str]) -> Iterator[Callable[[ReadStats, int], None] | None]:
+    """Yields a callback ``(stats, records) -> None`` for the pipeline to call now and then, or None."""
     if not wanted(paths):
         yield None
         return
@@ -43,14 +43,15 @@ def progress_bar(paths: Sequence[str]) -> Iterator[object]:
     total = sum(sizes) if len(sizes) == len(paths) else None
     columns = (
         TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-        TextColumn("{task.fields[lines]:,} lines, {task.fields[rate]:,.0f} lines/s"), TimeElapsedColumn(),
+        TextColumn("{task.fields[lines]:,} records, {task.fields[rate]:,.0f}/s"), TimeElapsedColumn(),
     )
     with Progress(*columns, transient=True, console=None, redirect_stdout=False) as bar:
         task = bar.add_task("read", total=total, lines=0, rate=0.0)
 
-        def update(stats: ReadStats) -> None:
+        def update(stats: ReadStats, records: int) -> None:
+            # records, not stats.physical_lines: the reader counts a file's lines when it ends
             elapsed = bar.tasks[0].elapsed or 0.0
-            rate = stats.physical_lines / elapsed if elapsed else 0.0
-            bar.update(task, completed=stats.bytes_read, lines=stats.physical_lines, rate=rate)
+            rate = records / elapsed if elapsed else 0.0
+            bar.update(task, completed=stats.bytes_read, lines=records, rate=rate)
 
         yield update

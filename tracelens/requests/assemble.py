@@ -356,11 +356,10 @@ class RequestAssembler:
     def _attempt_for(self, o: _Open, member: str | None, event: ev.Event) -> _Attempt:
         """The attempt a pick of ``member`` belongs to: the current one if it is still undecided."""
         cur = o.current
-        if cur is not None and cur.outcome is AttemptOutcome.UNKNOWN and not cur.written and cur.status is None:
-            if cur.member is None or member is None or cur.member == member:
-                if cur.member is None:
-                    cur.member = member
-                return cur
+        undecided = cur is not None and cur.outcome is AttemptOutcome.UNKNOWN and not cur.written and cur.status is None
+        if undecided and cur is not None and (cur.member is None or member is None or cur.member == member):
+            cur.member = cur.member or member
+            return cur
         att = _Attempt(member=member, line=event.line, time=event.time, state=self._snapshot(o.pid))
         o.attempts.append(att)
         o.retry_pending = False
@@ -371,10 +370,10 @@ class RequestAssembler:
         if cur is None or cur.outcome is AttemptOutcome.SERVED:
             cur = _Attempt(member=None, line=event.line, time=event.time)
             o.attempts.append(cur)
-        # the first specific cause wins over the generic `Failed to create the stream` that follows it
-        if cur.outcome is AttemptOutcome.UNKNOWN or cur.outcome is AttemptOutcome.STREAM_FAILED:
-            if not (outcome is AttemptOutcome.STREAM_FAILED and cur.outcome is not AttemptOutcome.UNKNOWN):
-                cur.outcome, cur.outcome_line = outcome, event.line
+        # the first specific cause wins over the generic `Failed to create the stream` around it
+        generic = AttemptOutcome.STREAM_FAILED
+        if cur.outcome is AttemptOutcome.UNKNOWN or (cur.outcome is generic and outcome is not generic):
+            cur.outcome, cur.outcome_line = outcome, event.line
 
     # ---------------------------------------------------------------- handlers
 

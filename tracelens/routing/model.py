@@ -85,9 +85,12 @@ def availability(
     statuses: Sequence[StatusSeen],
     now: datetime | None,
     retry_interval: int,
-    max_connections: int | None = None,
 ) -> Availability:
-    """Whether ``member`` can take a request now, in the process whose view and status lines these are."""
+    """Whether ``member`` can take a request now, in the process whose view and status lines these are.
+
+    MaxConnections comes from the process's own statement (``reachedMaxConnectionsLimit``): the log
+    does not show enough of the connection counts to judge the configured limit independently.
+    """
     from_view = _from_view(member, view, now, retry_interval)
     own = [s for s in statuses if s.member == member]
     if not own:
@@ -140,9 +143,7 @@ def expect(
     def avail(name: str) -> Availability:
         if name in excluded:
             return Availability(name, False, "failed earlier in this request", None, None, None)
-        model = cluster.member(name)
-        return availability(name, views.get(name), statuses, now, cluster.retry_interval,
-                            model.max_connections if model else None)
+        return availability(name, views.get(name), statuses, now, cluster.retry_interval)
 
     skipped: list[Availability] = []
     unknown: list[str] = []
