@@ -14,10 +14,11 @@ from tracelens.errors import InputError
 from tracelens.findings.base import Context
 from tracelens.findings.rules import run_rules
 from tracelens.parse import events as ev
+from tracelens.parse.bulk import BulkParser, Result, Touch
 from tracelens.parse.events import Event
 from tracelens.parse.parser import RecordParser, parse_records
 from tracelens.parse.summary import ParseSummary
-from tracelens.read.reader import ReadStats, check_inputs, read_records
+from tracelens.read.reader import ReadStats, check_inputs, read_blocks, read_records
 from tracelens.report import Report
 from tracelens.requests import assemble
 from tracelens.requests import sessions as sessions_module
@@ -47,14 +48,31 @@ def iter_events(paths: Sequence[str], stats: ReadStats, *, lenient: bool = False
 def count_records(paths: Sequence[str], stats: ReadStats, summary: ParseSummary, *, lenient: bool = False) -> None:
     """Count every record by kind (``parse --summary``): only unparsed records are built, as examples."""
     check_inputs(paths)
+    if not lenient:
+        bulk = BulkParser()
+        for block in read_blocks(paths, stats):
+            bulk.count(block, summary, stats)
+        return
     parser = RecordParser(lenient=lenient)
     wanted = frozenset({ev.Unparsed})
     for raw in read_records(paths, stats, lenient=lenient):
-        event = parser.parse_or_kind(raw, wanted)
-        if isinstance(event, tuple):
-            summary.count(event[0].kind, raw.file)
-        else:
-            summary.add(event)
+        summary.add_result(parser.parse_or_kind(raw, wanted), raw.file)
+
+
+def _records(paths: Sequence[str], stats: ReadStats, lenient: bool, wanted: frozenset[type[Event]],
+             opens: frozenset[type[Event]], touch: Touch) -> Iterator[tuple[str, Iterator[tuple[Result, int]]]]:
+    """Per block of input, its file and its records: ``(event or (class, pid, tid), line)``."""
+    if lenient:
+        parser = RecordParser(lenient=True)
+        for raw in read_records(paths, stats, lenient=True):
+            event = parser.parse_or_kind(raw, wanted)
+            if isinstance(event, tuple) and event[0] in opens and not touch(event[1], event[2], raw.line, raw.file):
+                event = parser.parse(raw)
+            yield raw.file, iter(((event, raw.line),))
+        return
+    bulk = BulkParser()
+    for block in read_blocks(paths, stats):
+        yield block.file, bulk.records(block, wanted, stats, opens, touch)
 
 
 @dataclass(slots=True)
@@ -110,33 +128,31 @@ def reconstruct(
     request_limit, not_kept = sessions_module.REQUEST_LIMIT, 0
     first_time = last_time = None
     check_inputs(paths)
-    parser = RecordParser(lenient=lenient)
-    for count, raw in enumerate(read_records(paths, stats, lenient=lenient), 1):
-        if progress is not None and count % PROGRESS_EVERY == 0:
-            progress(stats, count)
-        event = parser.parse_or_kind(raw, READS)
-        if isinstance(event, tuple):
-            cls, pid, tid = event
-            if cls not in assemble.MAY_OPEN or assembler.touch(pid, tid, raw.line, raw.file):
-                summary.count(cls.kind, raw.file)  # a record nothing downstream reads: counted, never built
+    count = 0
+    for file, records in _records(paths, stats, lenient, READS, assemble.MAY_OPEN, assembler.touch):
+        for event, _line in records:
+            count += 1
+            if progress is not None and count % PROGRESS_EVERY == 0:
+                progress(stats, count)
+            if isinstance(event, tuple):
+                summary.count(event[0].kind, file)  # a record nothing downstream reads: counted, never built
                 continue
-            event = parser.parse(raw)  # the first line the log has of a request cut by its start
-        summary.add(event)
-        # the request opens (and snapshots its process's view) before the event changes that view
-        for done in assembler.feed(event):
-            if len(requests) < request_limit:
-                requests.append(done)
-            else:
-                not_kept += 1
-        tracker.on_event(event)
-        facts.on_event(event)
-        clock.on_event(event)
-        if event.time is not None:
-            # the earliest and latest, not the first and last written: a clock may go backwards
-            if first_time is None or event.time < first_time:
-                first_time = event.time
-            if last_time is None or event.time > last_time:
-                last_time = event.time
+            summary.add(event)
+            # the request opens (and snapshots its process's view) before the event changes that view
+            for done in assembler.feed(event):
+                if len(requests) < request_limit:
+                    requests.append(done)
+                else:
+                    not_kept += 1
+            tracker.on_event(event)
+            facts.on_event(event)
+            clock.on_event(event)
+            if event.time is not None:
+                # the earliest and latest, not the first and last written: a clock may go backwards
+                if first_time is None or event.time < first_time:
+                    first_time = event.time
+                if last_time is None or event.time > last_time:
+                    last_time = event.time
     for done in assembler.finish():
         if len(requests) < request_limit:
             requests.append(done)

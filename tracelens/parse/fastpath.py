@@ -154,13 +154,25 @@ class _StartShapes:
         for kind, value in node.children:
             if kind == "tok":
                 name, group = value
-                children.append(Token(name, m.group(group)))
+                children.append(_token(name, m.group(group)))
             elif kind == "sub":
                 children.append(self._build(value, m))
         if node.callback is None:
             return children[0] if len(children) == 1 else children
         method: Callable[[list[Any]], Any] = getattr(self.transformer, node.callback)
         return method(children)
+
+
+def _token(name: str, value: str) -> Token:
+    """A token as the lexer makes it, without a position (the callbacks read its type and text).
+
+    NOTE: ``Token(name, value)`` goes through lark's keyword-compatibility layer and costs ten times
+    as much; typing the distinct bodies of a large log spent half its time there.
+    """
+    tok = str.__new__(Token, value)
+    tok.type, tok.value = name, value
+    tok.start_pos = tok.line = tok.column = tok.end_line = tok.end_column = tok.end_pos = None
+    return tok
 
 
 _LEVELS = {level.value: level for level in ev.Level}
@@ -212,6 +224,7 @@ class FastParser:
         self.procid = re.compile(t["PROCID"])
         self.job = re.compile(t["IBMI_JOB"])
         self.component = re.compile(t["COMPONENT"])
+        self.text = re.compile(t["TEXT"])
         self.located = re.compile(rf"(?>({t['COMPONENT']})): (?>({t['FUNCTION']})): (?>({t['MESSAGE']}))?")
         self.indented = re.compile(rf"(?>({t['INDENT']}))(?>({t['TEXT']}))")
         self._seconds: dict[str, tuple[datetime, bool] | None] = {}  # text -> (datetime, 8.5 style) or invalid
@@ -224,24 +237,40 @@ class FastParser:
         if m is None:
             return None
         second, fraction, job, pid, tid, level, body = m.groups()
-        stamp = self._seconds.get(second)
-        if stamp is None:
-            if second in self._seconds:
-                return None  # known not to be a timestamp
-            stamp = self._second(second)
+        stamp = self.second(second)
         if stamp is None or (fraction is not None and not stamp[1]):
             return None
-        ids = self._ids
         if job is not None:
             if not (self.job.fullmatch(job) and self.procid.fullmatch(pid) and self.procid.fullmatch(tid)):
                 return None
             pid = f"{job}:{pid}"
-        elif not (pid in ids and tid in ids):
-            if not (self.procid.fullmatch(pid) and self.procid.fullmatch(tid)):
-                return None
-            if len(ids) >= CACHE_LIMIT:
-                ids.clear()
-            ids.update((pid, tid))
+        elif not self.valid_ids(pid, tid):
+            return None
+        entry = self.body(level, body)
+        if entry is None:
+            return None
+        return FastRecord(stamp[0], fraction, pid, tid, entry[0], entry[1])
+
+    def second(self, text: str) -> tuple[datetime, bool] | None:
+        """The timestamp to the second and whether it is the 8.5 style; None when it is not one."""
+        stamp = self._seconds.get(text)
+        if stamp is None and text not in self._seconds:
+            stamp = self._second(text)
+        return stamp
+
+    def valid_ids(self, pid: str, tid: str) -> bool:
+        ids = self._ids
+        if pid in ids and tid in ids:
+            return True
+        if not (self.procid.fullmatch(pid) and self.procid.fullmatch(tid)):
+            return False
+        if len(ids) >= CACHE_LIMIT:
+            ids.clear()
+        ids.update((pid, tid))
+        return True
+
+    def body(self, level: str, body: str | None) -> tuple[Body, Payload | None] | None:
+        """The parsed body and its payload, or None when the LALR parser must decide."""
         bodies = self._bodies.get(level)
         if bodies is None:
             return None
@@ -254,9 +283,7 @@ class FastParser:
             if len(bodies) >= CACHE_LIMIT:
                 bodies.clear()
             bodies[key] = entry
-        if entry is None:
-            return None
-        return FastRecord(stamp[0], fraction, pid, tid, entry[0], entry[1])
+        return entry
 
     def _second(self, text: str) -> tuple[datetime, bool] | None:
         try:
@@ -286,8 +313,10 @@ class FastParser:
             if ind is None:
                 return _FALLBACK
             parsed = Body(level, "indented", None, None, ind.group(2))
-        else:
+        elif self.text.fullmatch(body):
             parsed = Body(level, "bare", None, None, body)
+        else:
+            return _FALLBACK  # a body that starts with a tab or another space the grammar has no token for
         return parsed, self.message(parsed)
 
     def message(self, body: Body) -> Payload | None:

@@ -81,6 +81,13 @@ class RecordParser:
         self._lark = build_parser()
         self._fast = FastParser() if fast else None
 
+    @property
+    def fast_parser(self) -> FastParser:
+        """The fast path this parser uses (not for a parser made with ``fast=False``)."""
+        if self._fast is None:
+            raise ValueError("this parser runs the LALR parser only")
+        return self._fast
+
     def parse_or_kind(
         self, raw: RawRecord, wanted: frozenset[type[ev.Event]]
     ) -> ev.Event | tuple[type[ev.Event], str, str]:
@@ -159,8 +166,13 @@ def _with_nul(raw: RawRecord) -> ev.Unparsed:
 
 def _event(raw: RawRecord, time: datetime | None, pid: str | None, tid: str | None, body: Body,
            payload: tuple[type[ev.Event], dict[str, Any]] | None) -> ev.Event:
-    """The event of a record whose structure and message were parsed, by either path."""
-    common = (raw.file, raw.line, time, pid, tid, body.level, body.component, body.function)
+    return build_event(raw.file, raw.line, time, pid, tid, body, payload)
+
+
+def build_event(file: str, line: int, time: datetime | None, pid: str | None, tid: str | None, body: Body,
+                payload: tuple[type[ev.Event], dict[str, Any]] | None) -> ev.Event:
+    """The event of a record whose structure and message were parsed, by any path."""
+    common = (file, line, time, pid, tid, body.level, body.component, body.function)
     if payload is None:
         return ev.Message(*common, text=body.text)
     return payload[0](*common, **payload[1])

@@ -65,6 +65,13 @@ class ParseSummary:
             if len(self.unparsed_examples) < UNPARSED_EXAMPLES:
                 self.unparsed_examples.append(event)
 
+    def add_result(self, result: ev.Event | tuple[type[ev.Event], str, str], file: str) -> None:
+        """An event, or the ``(class, pid, tid)`` the parser gives for a record it did not build."""
+        if isinstance(result, tuple):
+            self.count(result[0].kind, file)
+        else:
+            self.add(result)
+
     def count(self, kind: str, file: str) -> None:
         """A record that was not built into an event (the analysis does not read its kind)."""
         self.kinds[kind] += 1

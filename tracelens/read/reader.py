@@ -28,6 +28,7 @@ STDIN = "-"
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_SLICE = 4096
 _SNIFF_BYTES = 65536
+BLOCK_BYTES = 4 << 20  # what the bulk reader decodes and splits at once
 # Text has few control characters; a capture that is mostly control bytes is not a log
 _BINARY_RATIO = 0.10
 _TEXT_CONTROLS = {9, 10, 12, 13}
@@ -213,10 +214,12 @@ def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats, encoding: str
             lineno += 1
             stats.bytes_read += len(line)  # characters: equal to bytes for the ASCII of these logs
             if not line.isascii():
+                data = line.encode("utf-8", "surrogateescape")
+                stats.bytes_read += len(data) - len(line)  # the bytes of the UTF-8 text, as the bulk reader counts
                 try:
                     line.encode("utf-8")
                 except UnicodeEncodeError:
-                    line = line.encode("utf-8", "surrogateescape").decode("latin-1")
+                    line = data.decode("latin-1")
                     stats.latin1_lines += 1
             yield lineno, line.rstrip("\r\n")
     except OSError as exc:
@@ -238,6 +241,132 @@ def _split(line: str) -> list[str]:
     # line ends into a file with LF ones (one physical line) kept it, so that none of them was typed
     pieces = (line[a:b].rstrip("\r") for a, b in pairwise(cuts))
     return [piece for piece in pieces if piece]
+
+
+class Block(NamedTuple):
+    """Consecutive physical lines of one file, the first numbered ``first_line``.
+
+    ``text`` (clean UTF-8 without CR or NUL, every line ending in ``\\n``) is handed over whole, for the
+    parse stage to split in one regular-expression pass; otherwise ``lines`` holds the decoded lines
+    without their line ends, as :func:`read_records` decodes them.
+    """
+
+    file: str
+    first_line: int
+    text: str | None
+    lines: list[str] | None
+
+
+def line_records(name: str, lineno: int, text: str, stats: ReadStats) -> list[RawRecord]:
+    """The records of one decoded physical line: none for a blank line, several for interleaved ones."""
+    if not text or text.isspace():
+        stats.blank_lines += 1
+        return []
+    if text.find("[", 1) < 0:
+        return [RawRecord(name, lineno, text)]
+    pieces = _split(text)
+    stats.split_records += len(pieces) - 1
+    return [RawRecord(name, lineno, piece) for piece in pieces]
+
+
+def read_blocks(paths: Iterable[str], stats: ReadStats, block_bytes: int = BLOCK_BYTES) -> Iterator[Block]:
+    """Every line of every file as :class:`Block` s, for the bulk parse (strict mode only).
+
+    The same lines, numbers and decoding as :func:`read_records`, a block at a time: the per-line
+    reader costs a Python iteration per line before anything is parsed, about as much as the
+    header split itself. Blank lines and interleaved records are counted by :func:`line_records`,
+    which the parse stage calls for every line that is not a plain record.
+    """
+    for path in paths:
+        name, stream = _open(path)
+        stats.files.append(name)
+        try:
+            data, encoding, newline = _sniff(name, stream, stats.damage)
+            if encoding != "utf-8-sig" or newline != "\n":
+                yield from _line_blocks(name, _physical_lines(name, data, stats, encoding, newline), stats)
+            else:
+                yield from _byte_blocks(name, data, stats, block_bytes)
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+
+
+def _line_blocks(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) -> Iterator[Block]:
+    batch: list[str] = []
+    first = 1
+    for lineno, text in lines:
+        if not batch:
+            first = lineno
+        batch.append(text)
+        if len(batch) >= 10_000:
+            stats.physical_lines += len(batch)
+            yield Block(name, first, None, batch)
+            batch = []
+    if batch:
+        stats.physical_lines += len(batch)
+        yield Block(name, first, None, batch)
+
+
+def _byte_blocks(name: str, data: BinaryIO, stats: ReadStats, block_bytes: int,
+                 limit: int | None = None, first_line: int = 1) -> Iterator[Block]:
+    """Blocks of whole lines read from ``data`` (at most ``limit`` bytes), numbered from ``first_line``."""
+    lineno = first_line - 1
+    rest = b""
+    remaining = limit
+    try:
+        if first_line == 1:
+            rest = data.read(3) if remaining is None else data.read(min(3, remaining))
+            if remaining is not None:
+                remaining -= len(rest)
+            if rest == b"\xef\xbb\xbf":
+                rest = b""  # a byte-order mark starts the file, not its first line
+        while True:
+            size = block_bytes if remaining is None else min(block_bytes, remaining)
+            chunk = data.read(size) if size > 0 else b""
+            if remaining is not None:
+                remaining -= len(chunk)
+            if not chunk:
+                if not rest:
+                    break
+                # the rest of the file; its last line may have no line end
+                added = not rest.endswith(b"\n")
+                chunk, rest, last = rest + b"\n" if added else rest, b"", True
+            else:
+                chunk, last, added = rest + chunk, False, False
+                cut = chunk.rfind(b"\n") + 1
+                if cut == 0:
+                    rest = chunk
+                    continue
+                chunk, rest = chunk[:cut], chunk[cut:]
+            count = chunk.count(b"\n")
+            stats.bytes_read += len(chunk) - added
+            block = _decoded(name, lineno + 1, chunk, stats)
+            lineno += count
+            stats.physical_lines += count
+            yield block
+            if last:
+                break
+    except OSError as exc:
+        stats.damage.append(f"{name}: read error after line {lineno} ({exc})")
+    finally:
+        stats.lines_by_file[name] = lineno - first_line + 1
+
+
+def _decoded(name: str, first: int, chunk: bytes, stats: ReadStats) -> Block:
+    if b"\r" not in chunk and b"\x00" not in chunk:
+        try:
+            return Block(name, first, chunk.decode("utf-8"), None)
+        except UnicodeDecodeError:
+            pass
+    lines = []
+    for raw in chunk[:-1].split(b"\n"):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = raw.decode("latin-1")
+            stats.latin1_lines += 1
+        lines.append(text.rstrip("\r\n"))
+    return Block(name, first, None, lines)
 
 
 def read_records(paths: Iterable[str], stats: ReadStats, lenient: bool = False) -> Iterator[RawRecord]:

@@ -1,0 +1,162 @@
+"""Parse stage, in bulk: a block of clean log text split into rows by one regular expression.
+
+Per line, the reader's iteration and the header split cost about as much as reading the file; the
+analysis then spends most of its time on the records it does not read. This module takes the
+blocks of :func:`tracelens.read.reader.read_blocks` and splits each with one ``findall`` of
+:data:`ROW` (C speed): a row is a line's timestamp, fraction, process id, thread id, and its level
+and body as one string. Every distinct value is then checked once, by the fast path's own checks
+(:class:`tracelens.parse.fastpath.FastParser`), and every distinct level-and-body is typed once.
+
+A row stays in bulk only when its pieces pass those checks and its body holds no ``[`` (which may
+start another, interleaved record); ``ROW`` takes only the plain ``pid tid`` form (the IBM i job form
+goes the per-line way). Every other line — blank, interleaved, damaged, a header the calendar
+rejects — takes the per-line path, :func:`tracelens.read.reader.line_records` and
+:class:`tracelens.parse.parser.RecordParser`, with its own line number. ``tests/test_bulk.py``
+proves the two paths give the same records, counts and analysis.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from itertools import compress
+from operator import itemgetter
+from typing import Any
+
+from tracelens.parse import events as ev
+from tracelens.parse.fastpath import CACHE_LIMIT, FastParser
+from tracelens.parse.grammar import Body
+from tracelens.parse.parser import RecordParser, build_event
+from tracelens.parse.summary import ParseSummary
+from tracelens.read.reader import Block, RawRecord, ReadStats, line_records
+
+#: One physical line: ``(second, fraction, pid, tid, "LEVEL: body", other)``. A record of the plain
+#: form fills the first five (``other`` empty); any other line is ``other`` alone (level empty).
+ROW = re.compile(r"\[([^\]\n.]*)(?:\.([0-9]{1,6}))?\] (\S+) (\S+) - ([A-Z]+:[^\n]*)\n|([^\n]*)\n")
+
+Entry = tuple[type[ev.Event], Body, Any]  # the class, the parsed body and the payload (None: generic)
+Result = ev.Event | tuple[type[ev.Event], str, str]
+Touch = Callable[[str | None, str | None, int, str], bool]
+_SECOND, _FRACTION, _PID, _TID, _BODY, _OTHER = range(6)
+
+
+class BulkParser:
+    """Records of blocks: events for the kinds wanted, ``(class, pid, tid)`` for the rest (strict mode)."""
+
+    def __init__(self) -> None:
+        self.parser = RecordParser()
+        self.fast: FastParser = self.parser.fast_parser
+        self._entries: dict[str, Entry | None] = {}
+
+    def entry(self, level_body: str) -> Entry | None:
+        """The class, body and payload of ``LEVEL: body``; None when the LALR parser must decide."""
+        entries = self._entries
+        found = entries.get(level_body)
+        if found is None and level_body not in entries:
+            level, _, rest = level_body.partition(":")
+            # `LEVEL:x` is not a record; a `[` may start another record on the line: the per-line path
+            plain = not rest or (rest[0] == " " and "[" not in rest)
+            parsed = self.fast.body(level, rest[1:] if rest else None) if plain else None
+            if parsed is not None:
+                found = (ev.Message if parsed[1] is None else parsed[1][0], parsed[0], parsed[1])
+            if len(entries) >= CACHE_LIMIT:
+                entries.clear()
+            entries[level_body] = found
+        return found
+
+    # ---------------------------------------------------------------- counting (parse --summary)
+
+    def count(self, block: Block, summary: ParseSummary, stats: ReadStats) -> None:
+        """Count the block's records by kind; only unparsed records are built (as examples)."""
+        rows = ROW.findall(block.text) if block.text is not None else None
+        if rows is None or not self._count_rows(block.file, block.first_line, rows, summary, stats):
+            for result, _line in self.records(block, _UNPARSED, stats, rows=rows):
+                summary.add_result(result, block.file)
+
+    def _count_rows(self, file: str, first: int, rows: list[tuple[str, ...]], summary: ParseSummary,
+                    stats: ReadStats) -> bool:
+        """Count a block's rows in bulk; False (nothing counted) when a row needs the per-line path."""
+        bodies = Counter(map(itemgetter(_BODY), rows))
+        others = bodies.pop("", 0)
+        good = rows if not others else [row for row in rows if row[_BODY]]
+        fast = self.fast
+        for second in set(map(itemgetter(_SECOND), good)):
+            if fast.second(second) is None:
+                return False
+        for second in set(compress(map(itemgetter(_SECOND), good), map(itemgetter(_FRACTION), good))):
+            stamp = fast.second(second)
+            if stamp is None or not stamp[1]:
+                return False  # a fraction of a second only in the 8.5 style
+        ids = set(map(itemgetter(_PID), good)) | set(map(itemgetter(_TID), good))
+        if not all(fast.valid_ids(one, one) for one in ids):
+            return False
+        kinds: list[tuple[str, int]] = []
+        for level_body, n in bodies.items():
+            found = self.entry(level_body)
+            if found is None:
+                return False
+            kinds.append((found[0].kind, n))
+        for kind, n in kinds:
+            summary.kinds[kind] += n
+        summary.records_by_file[file] += len(good)
+        if others:
+            for offset, row in enumerate(rows):
+                if not row[_BODY]:
+                    for raw in line_records(file, first + offset, row[_OTHER], stats):
+                        summary.add_result(self.parser.parse_or_kind(raw, _UNPARSED), file)
+        return True
+
+    # ---------------------------------------------------------------- records (the analysis)
+
+    def records(self, block: Block, wanted: frozenset[type[ev.Event]], stats: ReadStats,
+                opens: frozenset[type[ev.Event]] = frozenset(), touch: Touch | None = None,
+                rows: list[tuple[str, ...]] | None = None) -> Iterator[tuple[Result, int]]:
+        """``(event or (class, pid, tid), line)`` for every record of the block, in order.
+
+        A record of a kind in ``opens`` is built only when ``touch(pid, tid, line, file)`` says no
+        (the analysis: a record that opens a request cut by the log's start, else only extends one).
+        """
+        file = block.file
+        if block.text is None:
+            for lineno, text in enumerate(block.lines or (), block.first_line):
+                for raw in line_records(file, lineno, text, stats):
+                    yield self._one(raw, wanted, opens, touch), lineno
+            return
+        entries, fast = self._entries, self.fast
+        seconds: dict[str, tuple[datetime, bool] | None] = {}
+        line = block.first_line - 1
+        for second, fraction, pid, tid, level_body, other in rows or ROW.findall(block.text):
+            line += 1
+            if not level_body:
+                for raw in line_records(file, line, other, stats):
+                    yield self._one(raw, wanted, opens, touch), line
+                continue
+            found = entries.get(level_body) or self.entry(level_body)
+            stamp = seconds.get(second)
+            if stamp is None:
+                stamp = seconds[second] = fast.second(second)
+            if found is None or stamp is None or (fraction and not stamp[1]) or not fast.valid_ids(pid, tid):
+                stamp_text = f"[{second}.{fraction}] " if fraction else f"[{second}] "
+                for raw in line_records(file, line, f"{stamp_text}{pid} {tid} - {level_body}", stats):
+                    yield self._one(raw, wanted, opens, touch), line
+                continue
+            cls = found[0]
+            if cls not in wanted and (cls not in opens or touch is None or touch(pid, tid, line, file)):
+                yield (cls, pid, tid), line
+                continue
+            time = stamp[0] if not fraction else stamp[0].replace(microsecond=int(fraction.ljust(6, "0")))
+            yield build_event(file, line, time, pid, tid, found[1], found[2]), line
+
+    def _one(self, raw: RawRecord, wanted: frozenset[type[ev.Event]], opens: frozenset[type[ev.Event]],
+             touch: Touch | None) -> Result:
+        result = self.parser.parse_or_kind(raw, wanted)
+        if isinstance(result, tuple) and result[0] in opens and touch is not None and not touch(
+                result[1], result[2], raw.line, raw.file):
+            return self.parser.parse(raw)
+        return result
+
+
+_UNPARSED: frozenset[type[ev.Event]] = frozenset({ev.Unparsed})
+
