@@ -90,3 +90,34 @@ def test_mutated_real_lines(text: str) -> None:
 ])
 def test_edge_cases(text: str) -> None:
     same(text)
+
+
+def test_every_callback_gives_one_constant_class() -> None:
+    """``FastParser.kind`` learns a shape's class from its first line: no callback may choose its class
+    from the tokens. Checked on the transformer's source, so that a new callback that does fails here."""
+    import ast
+
+    source = (ROOT / "tracelens" / "parse" / "grammar.py").read_text(encoding="utf-8")
+    transformer = next(n for n in ast.walk(ast.parse(source)) if isinstance(n, ast.ClassDef) and n.name == "_ToEvents")
+    checked = 0
+    for fn in transformer.body:
+        if not isinstance(fn, ast.FunctionDef) or ast.unparse(fn.returns or ast.Constant(None)) != "Payload":
+            continue
+        returns = [n for n in ast.walk(fn) if isinstance(n, ast.Return)]
+        assert len(returns) == 1, fn.name
+        value = returns[0].value
+        assert isinstance(value, ast.Tuple) and isinstance(value.elts[0], ast.Attribute), fn.name
+        assert ast.unparse(value.elts[0]).startswith("ev."), fn.name
+        checked += 1
+    assert checked > 50
+
+
+def test_kind_is_the_class_of_the_event() -> None:
+    fast = FAST.fast_parser
+    for text in LINES:
+        rec = fast.split(text)
+        if rec is None:
+            continue
+        level, _, rest = text.partition(" - ")[2].partition(":")
+        expected = type(FAST.parse(RawRecord("f", 1, text)))
+        assert fast.kind(level, rest[1:] if rest else None) is expected, text

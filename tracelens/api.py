@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tracelens import parallel
 from tracelens.config import topology
 from tracelens.config.plugin_cfg import PluginConfig, load_config
 from tracelens.config.topology import TraceFacts, from_config, from_trace
@@ -18,7 +19,7 @@ from tracelens.parse.bulk import BulkParser, Result, Touch
 from tracelens.parse.events import Event
 from tracelens.parse.parser import RecordParser, parse_records
 from tracelens.parse.summary import ParseSummary
-from tracelens.read.reader import ReadStats, check_inputs, read_blocks, read_records
+from tracelens.read.reader import ReadStats, check_inputs, plain_ranges, read_blocks, read_range, read_records
 from tracelens.report import Report
 from tracelens.requests import assemble
 from tracelens.requests import sessions as sessions_module
@@ -45,18 +46,39 @@ def iter_events(paths: Sequence[str], stats: ReadStats, *, lenient: bool = False
     return parse_records(read_records(paths, stats, lenient=lenient), lenient=lenient)
 
 
-def count_records(paths: Sequence[str], stats: ReadStats, summary: ParseSummary, *, lenient: bool = False) -> None:
-    """Count every record by kind (``parse --summary``): only unparsed records are built, as examples."""
+def count_records(paths: Sequence[str], stats: ReadStats, summary: ParseSummary, *, lenient: bool = False,
+                  jobs: int = 1) -> None:
+    """Count every record by kind (``parse --summary``): only unparsed records are built, as examples.
+
+    With ``jobs`` > 1, a large plain file is split into byte ranges of whole lines counted by worker
+    processes and merged in input order: the counts and examples are those of one process.
+    """
     check_inputs(paths)
     if not lenient:
         bulk = BulkParser()
-        for block in read_blocks(paths, stats):
-            bulk.count(block, summary, stats)
+        for path in paths:
+            ranges = plain_ranges(path, jobs, parallel.MIN_SPLIT_BYTES) if jobs > 1 else None
+            if ranges is None:
+                for block in read_blocks([path], stats):
+                    bulk.count(block, summary, stats)
+                continue
+            stats.files.append(path)
+            for part_summary, part_stats in parallel.run_tasks(_count_range, [(path, a, b) for a, b in ranges], jobs):
+                summary.add_range(part_summary, stats.lines_by_file.get(path, 0))
+                stats.add_range(part_stats, path)
         return
     parser = RecordParser(lenient=lenient)
     wanted = frozenset({ev.Unparsed})
     for raw in read_records(paths, stats, lenient=lenient):
         summary.add_result(parser.parse_or_kind(raw, wanted), raw.file)
+
+
+def _count_range(path: str, start: int, end: int) -> tuple[ParseSummary, ReadStats]:
+    """One worker's part of ``parse --summary``: the records of bytes ``start`` to ``end``."""
+    stats, summary, bulk = ReadStats(), ParseSummary(), BulkParser()
+    for block in read_range(path, start, end, stats):
+        bulk.count(block, summary, stats)
+    return summary, stats
 
 
 def _records(paths: Sequence[str], stats: ReadStats, lenient: bool, wanted: frozenset[type[Event]],

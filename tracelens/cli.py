@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import click
 
-from tracelens import __version__
+from tracelens import __version__, parallel
 from tracelens.api import Reconstruction, analyze, check_not_empty, count_records, iter_events, reconstruct
 from tracelens.errors import ExitCode, InputError, TracelensError
 from tracelens.findings.rules import RULES, find_rule
@@ -60,6 +60,12 @@ def cli() -> None:
     """
 
 
+JOBS = click.option(
+    "--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
+    help="Processes to use on a large plain log (0, the default: every available core). The output is the "
+         "same for any N.")
+
+
 @cli.command()
 @FILES
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True,
@@ -67,7 +73,8 @@ def cli() -> None:
 @click.option("--summary", is_flag=True, help="Print only the count per kind, the accounting and the unparsed records.")
 @LENIENT
 @STRICT
-def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict: bool) -> None:
+@JOBS
+def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict: bool, jobs: int) -> None:
     """Parse FILE... into typed records.
 
     Every non-blank line becomes one record (a line holding several interleaved records becomes
@@ -77,7 +84,7 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict
     stats = ReadStats()
     counts = ParseSummary()
     if summary:
-        count_records(files, stats, counts, lenient=lenient)
+        count_records(files, stats, counts, lenient=lenient, jobs=parallel.resolve_jobs(jobs))
     elif fmt == "jsonl":
         events = iter_events(files, stats, lenient=lenient)
         events_reporter.write_jsonl(events, sys.stdout, counts)

@@ -21,13 +21,12 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from itertools import compress
 from operator import itemgetter
 from typing import Any
 
 from tracelens.parse import events as ev
 from tracelens.parse.fastpath import CACHE_LIMIT, FastParser
-from tracelens.parse.grammar import Body
+from tracelens.parse.grammar import Body, build_parser
 from tracelens.parse.parser import RecordParser, build_event
 from tracelens.parse.summary import ParseSummary
 from tracelens.read.reader import Block, RawRecord, ReadStats, line_records
@@ -36,10 +35,24 @@ from tracelens.read.reader import Block, RawRecord, ReadStats, line_records
 #: form fills the first five (``other`` empty); any other line is ``other`` alone (level empty).
 ROW = re.compile(r"\[([^\]\n.]*)(?:\.([0-9]{1,6}))?\] (\S+) (\S+) - ([A-Z]+:[^\n]*)\n|([^\n]*)\n")
 
+
+
+def counted_regex() -> re.Pattern[str]:
+    """A line that is one record with a grammatical header: ``(second, "LEVEL: body")``.
+
+    Built from the grammar's terminals, so that a line it takes has a timestamp, ids and job name the
+    grammar accepts (the lookahead checks the whole timestamp; the group keeps it to the second, so
+    that distinct values are few); whether the second is a real date, and what the body is, is then
+    checked once per distinct value.
+    """
+    t = {term.name: term.pattern.to_regexp() for term in build_parser().terminals}
+    return re.compile(r"(?m)^\[(?=(?:{a}|{c})\])([^\].]*)[^\]]*\] (?:{j} )?{p} {p} - ([A-Z]+:.*)".format(
+        a=t["ASCTIME"], c=t["CLFTIME"], j=t["IBMI_JOB"], p=t["PROCID"]))
+
+
 Entry = tuple[type[ev.Event], Body, Any]  # the class, the parsed body and the payload (None: generic)
 Result = ev.Event | tuple[type[ev.Event], str, str]
 Touch = Callable[[str | None, str | None, int, str], bool]
-_SECOND, _FRACTION, _PID, _TID, _BODY, _OTHER = range(6)
 
 
 class BulkParser:
@@ -49,6 +62,8 @@ class BulkParser:
         self.parser = RecordParser()
         self.fast: FastParser = self.parser.fast_parser
         self._entries: dict[str, Entry | None] = {}
+        self._kinds: dict[str, type[ev.Event] | None] = {}
+        self._counted = counted_regex()
 
     def entry(self, level_body: str) -> Entry | None:
         """The class, body and payload of ``LEVEL: body``; None when the LALR parser must decide."""
@@ -68,44 +83,49 @@ class BulkParser:
 
     # ---------------------------------------------------------------- counting (parse --summary)
 
+    def kind(self, level_body: str) -> type[ev.Event] | None:
+        """The class of ``LEVEL: body`` without its payload; None when the per-line path must decide."""
+        kinds = self._kinds
+        found = kinds.get(level_body)
+        if found is None and level_body not in kinds:
+            level, _, rest = level_body.partition(":")
+            if not rest or (rest[0] == " " and "[" not in rest):
+                found = self.fast.kind(level, rest[1:] if rest else None)
+            if len(kinds) >= CACHE_LIMIT:
+                kinds.clear()
+            kinds[level_body] = found
+        return found
+
     def count(self, block: Block, summary: ParseSummary, stats: ReadStats) -> None:
         """Count the block's records by kind; only unparsed records are built (as examples)."""
-        rows = ROW.findall(block.text) if block.text is not None else None
-        if rows is None or not self._count_rows(block.file, block.first_line, rows, summary, stats):
-            for result, _line in self.records(block, _UNPARSED, stats, rows=rows):
+        if block.text is None or not self._count_text(block.file, block.text, summary):
+            for result, _line in self.records(block, _UNPARSED, stats):
                 summary.add_result(result, block.file)
 
-    def _count_rows(self, file: str, first: int, rows: list[tuple[str, ...]], summary: ParseSummary,
-                    stats: ReadStats) -> bool:
-        """Count a block's rows in bulk; False (nothing counted) when a row needs the per-line path."""
-        bodies = Counter(map(itemgetter(_BODY), rows))
-        others = bodies.pop("", 0)
-        good = rows if not others else [row for row in rows if row[_BODY]]
-        fast = self.fast
-        for second in set(map(itemgetter(_SECOND), good)):
-            if fast.second(second) is None:
+    def _count_text(self, file: str, text: str, summary: ParseSummary) -> bool:
+        """Count a block whose every line is one grammatical record, in bulk; else False, nothing counted.
+
+        One ``findall`` of :data:`COUNTED` (the grammar's own header terminals) gives each line's
+        timestamp and its level and body; only distinct values are then checked: the calendar, once
+        per timestamp, and the class, once per level and body.
+        """
+        found = self._counted.findall(text)
+        if len(found) != text.count("\n"):
+            return False  # a line that is not a plain record: the block goes line by line
+        second = self.fast.second
+        for stamp in set(map(itemgetter(0), found)):
+            if second(stamp) is None:
                 return False
-        for second in set(compress(map(itemgetter(_SECOND), good), map(itemgetter(_FRACTION), good))):
-            stamp = fast.second(second)
-            if stamp is None or not stamp[1]:
-                return False  # a fraction of a second only in the 8.5 style
-        ids = set(map(itemgetter(_PID), good)) | set(map(itemgetter(_TID), good))
-        if not all(fast.valid_ids(one, one) for one in ids):
-            return False
+        counts = Counter(map(itemgetter(1), found))
         kinds: list[tuple[str, int]] = []
-        for level_body, n in bodies.items():
-            found = self.entry(level_body)
-            if found is None:
+        for level_body, n in counts.items():
+            cls = self.kind(level_body)
+            if cls is None:
                 return False
-            kinds.append((found[0].kind, n))
+            kinds.append((cls.kind, n))
         for kind, n in kinds:
             summary.kinds[kind] += n
-        summary.records_by_file[file] += len(good)
-        if others:
-            for offset, row in enumerate(rows):
-                if not row[_BODY]:
-                    for raw in line_records(file, first + offset, row[_OTHER], stats):
-                        summary.add_result(self.parser.parse_or_kind(raw, _UNPARSED), file)
+        summary.records_by_file[file] += len(found)
         return True
 
     # ---------------------------------------------------------------- records (the analysis)

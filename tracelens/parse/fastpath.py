@@ -123,6 +123,7 @@ class _StartShapes:
     def __init__(self, compiler: _Compiler, start: str, transformer: _ToEvents) -> None:
         self.transformer = transformer
         self.by_first: dict[str, list[_Shape]] = {}
+        self._kinds: dict[re.Pattern[str], type[ev.Event]] = {}
         alts = compiler.alternatives(start) or []
         firsts: dict[str, Any] = {}
         for flat, node in alts:
@@ -147,6 +148,25 @@ class _StartShapes:
             if full is not None:
                 result: Payload = self._build(shape.node, full)
                 return result
+        return None
+
+    def kind(self, text: str) -> type[ev.Event] | None:
+        """The class :meth:`match` would give, without building the payload; None when no shape matches.
+
+        A shape always gives the same class: every callback of the transformer returns a constant
+        class (``tests/test_fastpath.py`` checks the transformer's source for it), so the class is
+        learnt from the first line of each shape.
+        """
+        m = self.first.match(text)
+        if m is None or m.lastgroup is None:
+            return None
+        for shape in self.by_first[self.names[int(m.lastgroup[1:])]]:
+            full = shape.regex.fullmatch(text)
+            if full is not None:
+                cls = self._kinds.get(shape.regex)
+                if cls is None:
+                    cls = self._kinds[shape.regex] = cast(Payload, self._build(shape.node, full))[0]
+                return cls
         return None
 
     def _build(self, node: _Node, m: re.Match[str]) -> Any:
@@ -301,23 +321,42 @@ class FastParser:
         return value
 
     def _body(self, level: ev.Level, body: str | None) -> tuple[Body, Payload | None] | None:
+        parsed = self._structure(level, body)
+        if parsed is None:
+            return _FALLBACK
+        return parsed, self.message(parsed)
+
+    def kind(self, level: str, body: str | None) -> type[ev.Event] | None:
+        """The event class of ``LEVEL: body`` without building its payload; None: the LALR path decides."""
+        lv = _LEVELS.get(level)
+        parsed = None if lv is None else self._structure(lv, body)
+        if parsed is None:
+            return None
+        start = message_start(parsed)
+        if start is None:
+            return ev.Message
+        cls = self.starts[start].kind(parsed.text)
+        if cls is None:
+            payload = self._lalr(parsed.text, start)
+            cls = ev.Message if payload is None else payload[0]
+        return cls
+
+    def _structure(self, level: ev.Level, body: str | None) -> Body | None:
         if not body:
-            return Body(level, "empty", None, None, ""), None
+            return Body(level, "empty", None, None, "")
         if self.component.match(body):
             loc = self.located.fullmatch(body)
             if loc is None:
                 return _FALLBACK  # the lexer commits to `component: function:` and then fails: lark says why
-            parsed = Body(level, "located", loc.group(1), loc.group(2), loc.group(3) or "")
-        elif body[0] == " ":
+            return Body(level, "located", loc.group(1), loc.group(2), loc.group(3) or "")
+        if body[0] == " ":
             ind = self.indented.fullmatch(body)
             if ind is None:
                 return _FALLBACK
-            parsed = Body(level, "indented", None, None, ind.group(2))
-        elif self.text.fullmatch(body):
-            parsed = Body(level, "bare", None, None, body)
-        else:
-            return _FALLBACK  # a body that starts with a tab or another space the grammar has no token for
-        return parsed, self.message(parsed)
+            return Body(level, "indented", None, None, ind.group(2))
+        if self.text.fullmatch(body):
+            return Body(level, "bare", None, None, body)
+        return _FALLBACK  # a body that starts with a tab or another space the grammar has no token for
 
     def message(self, body: Body) -> Payload | None:
         """The typed payload of a body, or None for a generic message."""
@@ -326,8 +365,11 @@ class FastParser:
             return None
         payload = self.starts[start].match(body.text)
         if payload is None:
-            try:
-                payload = cast(Payload, self._lark.parse(body.text, start=start))
-            except Exception:
-                payload = None
+            payload = self._lalr(body.text, start)
         return payload
+
+    def _lalr(self, text: str, start: str) -> Payload | None:
+        try:
+            return cast(Payload, self._lark.parse(text, start=start))
+        except Exception:
+            return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -76,6 +77,16 @@ class ParseSummary:
         """A record that was not built into an event (the analysis does not read its kind)."""
         self.kinds[kind] += 1
         self.records_by_file[file] += 1
+
+    def add_range(self, part: ParseSummary, line_offset: int) -> None:
+        """Add the counts of a later part of the input whose lines were numbered from 1."""
+        self.kinds.update(part.kinds)
+        self.records_by_file.update(part.records_by_file)
+        self.unparsed_by_file.update(part.unparsed_by_file)
+        self.unparsed_reasons.update(part.unparsed_reasons)
+        room = UNPARSED_EXAMPLES - len(self.unparsed_examples)
+        self.unparsed_examples.extend(dataclasses.replace(u, line=u.line + line_offset)
+                                      for u in part.unparsed_examples[:max(room, 0)])
 
     @property
     def records(self) -> int:

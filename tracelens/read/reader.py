@@ -63,6 +63,18 @@ class ReadStats:
     damage: list[str] = field(default_factory=list)  # e.g. a truncated .gz, with file and line
     lines_by_file: dict[str, int] = field(default_factory=dict)
 
+    def add_range(self, part: ReadStats, name: str) -> None:
+        """Add what was read of one byte range of ``name`` (lines numbered from 1 in ``part``)."""
+        offset = self.lines_by_file.get(name, 0)
+        self.physical_lines += part.physical_lines
+        self.blank_lines += part.blank_lines
+        self.bytes_read += part.bytes_read
+        self.split_records += part.split_records
+        self.joined_lines += part.joined_lines
+        self.latin1_lines += part.latin1_lines
+        self.damage.extend(f"{d} (in the part starting at line {offset + 1})" for d in part.damage)
+        self.lines_by_file[name] = offset + part.lines_by_file.get(name, 0)
+
     @property
     def record_lines(self) -> int:
         return self.physical_lines - self.blank_lines
@@ -291,6 +303,41 @@ def read_blocks(paths: Iterable[str], stats: ReadStats, block_bytes: int = BLOCK
                 stream.close()
 
 
+def plain_ranges(path: str, parts: int, min_bytes: int) -> list[tuple[int, int]] | None:
+    """Byte ranges of whole lines that split a plain UTF-8 file in ``parts``, for parallel counting.
+
+    None when the file is not split: standard input, gzip, UTF-16 or CR-only text, or a file smaller
+    than ``min_bytes``. Raises :class:`InputError` as :func:`read_blocks` would for an unusable file.
+    """
+    if parts < 2 or path == STDIN or os.path.isdir(path) or os.path.getsize(path) < min_bytes:
+        return None
+    name, stream = _open(path)
+    try:
+        if stream.read(2) == _GZIP_MAGIC:
+            return None
+        stream.seek(0)
+        _, encoding, newline = _sniff(name, stream, [])
+        if encoding != "utf-8-sig" or newline != "\n":
+            return None
+        size = os.path.getsize(path)
+        cuts = [0]
+        for i in range(1, parts):
+            stream.seek(max(size * i // parts - 1, cuts[-1]))
+            stream.readline()  # to the start of the next line
+            cuts.append(max(stream.tell(), cuts[-1]))
+        cuts.append(size)
+        return [(a, b) for a, b in pairwise(cuts) if b > a]
+    finally:
+        stream.close()
+
+
+def read_range(path: str, start: int, end: int, stats: ReadStats) -> Iterator[Block]:
+    """The blocks of bytes ``start`` to ``end`` of a file split by :func:`plain_ranges`, lines numbered from 1."""
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        yield from _byte_blocks(path, stream, stats, BLOCK_BYTES, limit=end - start, at_start=start == 0)
+
+
 def _line_blocks(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) -> Iterator[Block]:
     batch: list[str] = []
     first = 1
@@ -308,13 +355,16 @@ def _line_blocks(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) 
 
 
 def _byte_blocks(name: str, data: BinaryIO, stats: ReadStats, block_bytes: int,
-                 limit: int | None = None, first_line: int = 1) -> Iterator[Block]:
-    """Blocks of whole lines read from ``data`` (at most ``limit`` bytes), numbered from ``first_line``."""
-    lineno = first_line - 1
+                 limit: int | None = None, at_start: bool = True) -> Iterator[Block]:
+    """Blocks of whole lines read from ``data`` (at most ``limit`` bytes), numbered from 1.
+
+    ``at_start``: ``data`` starts at the file's start, where a byte-order mark may be.
+    """
+    lineno = 0
     rest = b""
     remaining = limit
     try:
-        if first_line == 1:
+        if at_start:
             rest = data.read(3) if remaining is None else data.read(min(3, remaining))
             if remaining is not None:
                 remaining -= len(rest)
@@ -349,7 +399,7 @@ def _byte_blocks(name: str, data: BinaryIO, stats: ReadStats, block_bytes: int,
     except OSError as exc:
         stats.damage.append(f"{name}: read error after line {lineno} ({exc})")
     finally:
-        stats.lines_by_file[name] = lineno - first_line + 1
+        stats.lines_by_file[name] = lineno
 
 
 def _decoded(name: str, first: int, chunk: bytes, stats: ReadStats) -> Block:
