@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,11 +16,20 @@ from tracelens.errors import InputError
 from tracelens.findings.base import Context
 from tracelens.findings.rules import run_rules
 from tracelens.parse import events as ev
-from tracelens.parse.bulk import BulkParser, Result, Touch
+from tracelens.parse.bulk import BulkParser, Keep, Result, Touch
 from tracelens.parse.events import Event
 from tracelens.parse.parser import RecordParser, parse_records
 from tracelens.parse.summary import ParseSummary
-from tracelens.read.reader import ReadStats, check_inputs, plain_ranges, read_blocks, read_range, read_records
+from tracelens.read.reader import (
+    STDIN,
+    ReadStats,
+    check_inputs,
+    head_text,
+    plain_ranges,
+    read_blocks,
+    read_range,
+    read_records,
+)
 from tracelens.report import Report
 from tracelens.requests import assemble
 from tracelens.requests import sessions as sessions_module
@@ -82,7 +92,8 @@ def _count_range(path: str, start: int, end: int) -> tuple[ParseSummary, ReadSta
 
 
 def _records(paths: Sequence[str], stats: ReadStats, lenient: bool, wanted: frozenset[type[Event]],
-             opens: frozenset[type[Event]], touch: Touch) -> Iterator[tuple[str, Iterator[tuple[Result, int]]]]:
+             opens: frozenset[type[Event]], touch: Touch,
+             keep: Keep | None = None) -> Iterator[tuple[str, Iterator[tuple[Result, int]]]]:
     """Per block of input, its file and its records: ``(event or (class, pid, tid), line)``."""
     if lenient:
         parser = RecordParser(lenient=True)
@@ -94,7 +105,7 @@ def _records(paths: Sequence[str], stats: ReadStats, lenient: bool, wanted: froz
         return
     bulk = BulkParser()
     for block in read_blocks(paths, stats):
-        yield block.file, bulk.records(block, wanted, stats, opens, touch)
+        yield block.file, bulk.records(block, wanted, stats, opens, touch, keep=keep)
 
 
 @dataclass(slots=True)
@@ -128,30 +139,37 @@ def check_not_empty(stats: ReadStats) -> None:
         raise error
 
 
-def reconstruct(
-    paths: Sequence[str],
-    *,
-    lenient: bool = False,
-    affinity_cookies: Sequence[str] = ("JSESSIONID",),
-    separator: str = ":",
-    progress: Callable[[ReadStats, int], None] | None = None,
-) -> Reconstruction:
-    """Read, parse, and rebuild what each process believed and what each request did, in one pass.
+@dataclass(slots=True)
+class _Part:
+    """What one part of the analysis rebuilt: the processes it owns (all of them with one part)."""
 
-    ``progress`` is called with the read statistics and the records read so far, every few thousand.
-    """
+    stats: ReadStats
+    summary: ParseSummary
+    tracker: MemberTracker
+    facts: TraceFacts
+    clock: ClockWatch
+    requests: list[Request]
+    not_kept: int
+    first_time: datetime | None
+    last_time: datetime | None
+
+
+def _reconstruct_part(paths: Sequence[str], affinity_cookies: Sequence[str], separator: str, part: int, parts: int,
+                      assigned: dict[str, int], progress: Callable[[ReadStats, int], None] | None = None,
+                      lenient: bool = False) -> _Part:
+    """One pass over every record, rebuilding the processes of ``part`` (of ``parts``)."""
     stats = ReadStats()
     summary = ParseSummary()
     tracker = MemberTracker()
     facts = TraceFacts()
     clock = ClockWatch()
     assembler = RequestAssembler(tracker.snapshot, affinity_cookies=affinity_cookies, separator=separator)
+    keep = parallel.ProcessParts(parts, assigned).keeper(part) if parts > 1 else None
     requests: list[Request] = []
     request_limit, not_kept = sessions_module.REQUEST_LIMIT, 0
     first_time = last_time = None
-    check_inputs(paths)
     count = 0
-    for file, records in _records(paths, stats, lenient, READS, assemble.MAY_OPEN, assembler.touch):
+    for file, records in _records(paths, stats, lenient, READS, assemble.MAY_OPEN, assembler.touch, keep):
         for event, _line in records:
             count += 1
             if progress is not None and count % PROGRESS_EVERY == 0:
@@ -180,12 +198,64 @@ def reconstruct(
             requests.append(done)
         else:
             not_kept += 1
+    return _Part(stats, summary, tracker, facts, clock, requests, not_kept, first_time, last_time)
+
+
+def reconstruct(
+    paths: Sequence[str],
+    *,
+    lenient: bool = False,
+    affinity_cookies: Sequence[str] = ("JSESSIONID",),
+    separator: str = ":",
+    progress: Callable[[ReadStats, int], None] | None = None,
+    jobs: int = 1,
+) -> Reconstruction:
+    """Read, parse, and rebuild what each process believed and what each request did, in one pass.
+
+    ``progress`` is called with the read statistics and the records read so far, every few thousand.
+    With ``jobs`` > 1 and a large input (not standard input, not lenient), the web-server processes
+    are shared among worker processes, each reading every line and rebuilding its own processes; the
+    parts are merged in log order, so that the result is the one of a single pass (below the request
+    limit, which each part applies to its own requests).
+    """
+    check_inputs(paths)
+    parts = _parts(paths, jobs, lenient)
+    assigned = parallel.plan_parts(head_text(paths[0], _PLAN_BYTES), parts) if parts > 1 else {}
+    tasks = [(paths, tuple(affinity_cookies), separator, k, parts, assigned, progress if k == 0 else None, lenient)
+             for k in range(parts)]
+    done = parallel.run_tasks(_reconstruct_part, tasks, parts)
+    stats = done[0].stats  # every part reads every line
+    files = stats.files
+    if parts == 1:
+        one = done[0]
+        summary, tracker, facts, clock = one.summary, one.tracker, one.facts, one.clock
+    else:
+        summary = ParseSummary.merge([p.summary for p in done], files)
+        tracker = MemberTracker.merge([p.tracker for p in done], files)
+        facts = TraceFacts.merge([p.facts for p in done], files)
+        clock = ClockWatch.merge([p.clock for p in done], files)
     tracker.finish()
-    requests = sort_requests(requests, stats.files)
+    requests = sort_requests([r for p in done for r in p.requests], files)
+    not_kept = sum(p.not_kept for p in done)
+    firsts = [p.first_time for p in done if p.first_time is not None]
+    lasts = [p.last_time for p in done if p.last_time is not None]
     sessions, untracked = group_sessions(requests)
     if not_kept:
-        untracked = dataclasses.replace(untracked, requests_not_kept=not_kept, request_limit=request_limit)
-    return Reconstruction(stats, summary, tracker, facts, requests, sessions, first_time, last_time, clock, untracked)
+        untracked = dataclasses.replace(untracked, requests_not_kept=not_kept,
+                                        request_limit=sessions_module.REQUEST_LIMIT)
+    return Reconstruction(stats, summary, tracker, facts, requests, sessions, min(firsts, default=None),
+                          max(lasts, default=None), clock, untracked)
+
+
+_PLAN_BYTES = 8 << 20  # the start of the log that decides how processes are shared among parts
+
+
+def _parts(paths: Sequence[str], jobs: int, lenient: bool) -> int:
+    """How many parts the analysis is split into: one unless the input is large and may be read again."""
+    if jobs < 2 or lenient or STDIN in paths:
+        return 1
+    size = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
+    return jobs if size >= parallel.MIN_SPLIT_BYTES else 1
 
 
 def analyze(
@@ -195,6 +265,7 @@ def analyze(
     lenient: bool = False,
     settings: RoutingSettings = DEFAULT_SETTINGS,
     progress: Callable[[ReadStats, int], None] | None = None,
+    jobs: int = 1,
 ) -> Report:
     """The whole analysis: reconstruct, replay every request against the routing model, run the rules.
 
@@ -204,7 +275,8 @@ def analyze(
     cfg = load_config(config) if isinstance(config, str) else config
     cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
     separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
-    rec = reconstruct(paths, lenient=lenient, affinity_cookies=cookies, separator=separator, progress=progress)
+    rec = reconstruct(paths, lenient=lenient, affinity_cookies=cookies, separator=separator, progress=progress,
+                      jobs=jobs)
     check_not_empty(rec.stats)
     intervals = rec.tracker.intervals()
     topology = from_config(cfg) if cfg else from_trace(rec.facts, intervals, rec.requests)

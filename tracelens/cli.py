@@ -60,10 +60,20 @@ def cli() -> None:
     """
 
 
+def _store_jobs(ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    ctx.meta["tracelens.jobs"] = value
+    return value
+
+
 JOBS = click.option(
-    "--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
-    help="Processes to use on a large plain log (0, the default: every available core). The output is the "
-         "same for any N.")
+    "--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N", expose_value=False, callback=_store_jobs,
+    help="Processes to use on a large log (0, the default: every available core). The output is the same for "
+         "any N.")
+
+
+def _jobs() -> int:
+    """``--jobs`` of the running command, resolved (0: every available core)."""
+    return parallel.resolve_jobs(click.get_current_context().meta.get("tracelens.jobs", 0))
 
 
 @cli.command()
@@ -74,7 +84,7 @@ JOBS = click.option(
 @LENIENT
 @STRICT
 @JOBS
-def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict: bool, jobs: int) -> None:
+def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict: bool) -> None:
     """Parse FILE... into typed records.
 
     Every non-blank line becomes one record (a line holding several interleaved records becomes
@@ -84,7 +94,7 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict
     stats = ReadStats()
     counts = ParseSummary()
     if summary:
-        count_records(files, stats, counts, lenient=lenient, jobs=parallel.resolve_jobs(jobs))
+        count_records(files, stats, counts, lenient=lenient, jobs=_jobs())
     elif fmt == "jsonl":
         events = iter_events(files, stats, lenient=lenient)
         events_reporter.write_jsonl(events, sys.stdout, counts)
@@ -107,7 +117,7 @@ TABLE_OR_JSONL = click.option("--format", "fmt", type=click.Choice(["table", "js
 
 def _reconstruct(files: tuple[str, ...], lenient: bool) -> Reconstruction:
     with progress_bar(files) as progress:
-        result = reconstruct(files, lenient=lenient, progress=progress)
+        result = reconstruct(files, lenient=lenient, progress=progress, jobs=_jobs())
     check_not_empty(result.stats)
     return result
 
@@ -116,6 +126,7 @@ def _reconstruct(files: tuple[str, ...], lenient: bool) -> Reconstruction:
 @FILES
 @TABLE_OR_JSONL
 @LENIENT
+@JOBS
 def requests(files: tuple[str, ...], fmt: str, lenient: bool) -> None:
     """One row per request: time, process, thread, URI, session, clone IDs, attempts, member, status.
 
@@ -133,6 +144,7 @@ def requests(files: tuple[str, ...], fmt: str, lenient: bool) -> None:
 @FILES
 @TABLE_OR_JSONL
 @LENIENT
+@JOBS
 def members(files: tuple[str, ...], fmt: str, lenient: bool) -> None:
     """Per web-server process and member: down intervals with reasons, counters, weights.
 
@@ -159,7 +171,7 @@ AFFINITY_MISS = click.option(
 def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity_miss: str) -> Report:
     with progress_bar(files) as progress:
         return analyze(files, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
-                       progress=progress)
+                       progress=progress, jobs=_jobs())
 
 
 @cli.command("analyze")
@@ -170,6 +182,7 @@ def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity
 @AFFINITY_MISS
 @LENIENT
 @STRICT
+@JOBS
 def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affinity_miss: str, lenient: bool,
                     strict: bool) -> None:
     """Replay every request against the plug-in's documented routing; say where affinity failed and why.
@@ -191,6 +204,7 @@ def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affini
 @CONFIG
 @AFFINITY_MISS
 @LENIENT
+@JOBS
 def session(session_id: str, files: tuple[str, ...], config: str | None, affinity_miss: str, lenient: bool) -> None:
     """The story of one session, request by request, with each verdict and its reason.
 

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
+import zlib
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
@@ -45,3 +48,43 @@ def run_tasks(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], jobs: int)
         futures = [pool.submit(fn, *task) for task in tasks[1:]]
         first = fn(*tasks[0])
         return [first, *(f.result() for f in futures)]
+
+
+class ProcessParts:
+    """Which part of the analysis each web-server process belongs to.
+
+    The plug-in keeps its state per process, so the analysis splits by process: each part reads
+    every line and rebuilds the processes it owns. ``assigned`` (from :func:`plan_parts`) balances the
+    processes seen at the start of the log; any other process goes by a hash of its id, the same in
+    every part. Records without a process id belong to part 0.
+    """
+
+    def __init__(self, parts: int, assigned: dict[str, int]) -> None:
+        self.parts = parts
+        self.assigned = assigned
+
+    def part_of(self, pid: str | None) -> int:
+        if pid is None:
+            return 0
+        got = self.assigned.get(pid)
+        return got if got is not None else zlib.crc32(pid.encode("utf-8", "surrogateescape")) % self.parts
+
+    def keeper(self, part: int) -> Callable[[str | None], bool]:
+        return lambda pid: self.part_of(pid) == part
+
+
+def plan_parts(head: str, parts: int) -> dict[str, int]:
+    """Processes balanced over ``parts`` by their records in ``head`` (the start of the log): the busiest
+    first, each to the part with the fewest records so far; ties by process id, so the plan is the same
+    for the same input."""
+    seen = Counter(_PID.findall(head))
+    load = [0] * parts
+    assigned: dict[str, int] = {}
+    for pid, n in sorted(seen.items(), key=lambda t: (-t[1], t[0])):
+        part = min(range(parts), key=lambda i: (load[i], i))
+        assigned[pid] = part
+        load[part] += n
+    return assigned
+
+
+_PID = re.compile(r"(?m)^\[[^\]\n]*\] (\S+) \S+ - ")

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from tracelens.cli import CONFIG, FILES, LENIENT, STRICT, _analyze, cli, refuse_unparsed
+from tracelens.cli import CONFIG, FILES, JOBS, LENIENT, STRICT, _analyze, cli, refuse_unparsed
 from tracelens.commands.settings import Settings, find_settings
 from tracelens.errors import ExitCode, TracelensError
 from tracelens.findings.base import Severity
@@ -32,6 +32,7 @@ FORMATS = ("text", "json", "junit", "github")
               help="See `tracelens analyze --help`.  [default: load-balance]")
 @LENIENT
 @STRICT
+@JOBS
 def check(files: tuple[str, ...], config: str | None, fail_on: str | None, select: tuple[str, ...],
           ignore: tuple[str, ...], fmt: str | None, affinity_miss: str | None, lenient: bool, strict: bool) -> None:
     """Gate a CI job on captured plug-in logs: exit 0 when no finding reaches --fail-on, 1 when one does.

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import click
 
 from tracelens.api import check_not_empty, iter_events
-from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, LENIENT, _analyze, cli
+from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, JOBS, LENIENT, _analyze, cli
 from tracelens.parse.events import Event
 from tracelens.read.reader import ReadStats
 from tracelens.reporters import export as exporter
@@ -23,6 +23,7 @@ from tracelens.reporters.console import safe, stderr_console
 @CONFIG
 @AFFINITY_MISS
 @LENIENT
+@JOBS
 def export_command(files: tuple[str, ...], table: str, out: str, config: str | None, affinity_miss: str,
                    lenient: bool) -> None:
     """Write one table to a file for pandas, DuckDB or a spreadsheet.

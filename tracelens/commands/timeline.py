@@ -7,7 +7,7 @@ from datetime import datetime, time
 
 import click
 
-from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, LENIENT, _analyze, cli
+from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, JOBS, LENIENT, _analyze, cli
 from tracelens.errors import TracelensError
 from tracelens.reporters import timeline as timeline_reporter
 from tracelens.reporters.console import safe, stderr_console, stdout_console
@@ -51,6 +51,7 @@ def _note(message: str) -> None:
               help=f"Columns to draw in (default: the terminal's; at least {timeline_reporter.MIN_WIDTH}).")
 @AFFINITY_MISS
 @LENIENT
+@JOBS
 def timeline(files: tuple[str, ...], config: str | None, pid: str | None, session_id: str | None,
              member: str | None, since: str | None, until: str | None, width: int | None, affinity_miss: str,
              lenient: bool) -> None:

@@ -19,6 +19,7 @@ import enum
 import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from tracelens.config.plugin_cfg import DEFAULT_RETRY_INTERVAL, LoadBalance, PluginConfig
 from tracelens.parse import events as ev
@@ -105,59 +106,101 @@ class TraceFacts:
     load_balance: LoadBalance | None = None
     _named: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     _compare: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+    # where each fact was learnt, (file, line): the first time for the facts the first mention decides,
+    # the last time for those the last one does; :meth:`merge` puts parts back in log order with them
+    _at: tuple[str, int] = ("", 0)
+    _where: dict[tuple[str, object], tuple[str, int]] = field(default_factory=dict)
 
     def on_event(self, e: ev.Event) -> None:
         handler = _FACT_HANDLERS.get(type(e))
         if handler is not None:
+            self._at = (e.file, e.line)
             handler(self, e)
+
+    def _first(self, name: str, facts: dict[str, Any], key: str, value: Any = None) -> None:
+        if key not in facts:
+            facts[key] = value
+            self._where[(name, key)] = self._at
 
     def _on_name(self, e: ev.Event) -> None:
         assert isinstance(e, ev.ServerName)
         self._named[(e.pid, e.tid)] = e.server
-        self.order.setdefault(e.server, None)
+        self._first("order", self.order, e.server)
 
     def _on_clone_id(self, e: ev.Event) -> None:
         assert isinstance(e, ev.ServerCloneId)
         name = self._named.get((e.pid, e.tid))
         if name is not None:
-            self.clone_of.setdefault(name, e.clone_id)
-            self.logged_clones.setdefault(name, e.clone_id)
+            self._first("clone_of", self.clone_of, name, e.clone_id)
+            self._first("logged_clones", self.logged_clones, name, e.clone_id)
 
     def _on_compare(self, e: ev.Event) -> None:
         assert isinstance(e, ev.CloneCompare)
         self._compare[(e.pid, e.tid)] = e.server_clone_id
-        self.server_clones.setdefault(e.server_clone_id, None)
+        self._first("server_clones", self.server_clones, e.server_clone_id)
 
     def _on_match(self, e: ev.Event) -> None:
         # `Match for clone 'X'` follows the comparison that matched: X has that server clone ID
         assert isinstance(e, ev.CloneMatch)
         clone = self._compare.pop((e.pid, e.tid), None)
         if clone:
-            self.clone_of.setdefault(e.server, clone)
-        self.order.setdefault(e.server, None)
+            self._first("clone_of", self.clone_of, e.server, clone)
+        self._first("order", self.order, e.server)
 
     def _on_list_add(self, e: ev.Event) -> None:
         assert isinstance(e, ev.ServerListAdd)
-        target = self.primary if e.server_list is ev.ServerList.PRIMARY else self.backup
-        target.setdefault(e.server, None)
-        self.order.setdefault(e.server, None)
+        if e.server_list is ev.ServerList.PRIMARY:
+            self._first("primary", self.primary, e.server)
+        else:
+            self._first("backup", self.backup, e.server)
+        self._first("order", self.order, e.server)
 
     def _on_weight(self, e: ev.Event) -> None:
         assert isinstance(e, ev.WeightState)
         self.max_weight[e.server] = e.max_weight
-        self.order.setdefault(e.server, None)
+        self._where[("max_weight", e.server)] = self._at
+        self._first("order", self.order, e.server)
 
     def _on_group(self, e: ev.Event) -> None:
         assert isinstance(e, ev.WeightsCheck)
-        self.cluster_name = self.cluster_name or e.cluster
+        if self.cluster_name is None and e.cluster:
+            self.cluster_name = e.cluster
+            self._where[("cluster_name", "")] = self._at
 
     def _on_lb_mode(self, e: ev.Event) -> None:
         assert isinstance(e, ev.LoadBalanceMode)
         self.load_balance = LoadBalance(e.mode)
+        self._where[("load_balance", "")] = self._at
 
     def _on_member(self, e: ev.Event) -> None:
         # registered only for the event kinds that name a member (see _FACT_HANDLERS)
-        self.order.setdefault(getattr(e, "server"), None)  # noqa: B009
+        self._first("order", self.order, getattr(e, "server"))  # noqa: B009
+
+    @classmethod
+    def merge(cls, parts: Sequence[TraceFacts], files: Sequence[str]) -> TraceFacts:
+        """The facts one pass over every record would have learnt, from parts fed disjoint processes."""
+        rank = {name: i for i, name in enumerate(files)}
+
+        def at(where: tuple[str, int]) -> tuple[int, str, int]:
+            return rank.get(where[0], len(rank)), where[0], where[1]
+
+        out = cls()
+        firsts = ("order", "clone_of", "logged_clones", "server_clones", "primary", "backup")
+        learnt = sorted(((at(part._where[(name, key)]), i, n, name, key, value)
+                         for i, part in enumerate(parts) for name in firsts
+                         for n, (key, value) in enumerate(getattr(part, name).items())),
+                        key=lambda t: t[:3])
+        for *_, name, key, value in learnt:
+            out._first(name, getattr(out, name), key, value)
+        weights = sorted(((at(part._where[("max_weight", key)]), key, value)
+                          for part in parts for key, value in part.max_weight.items()), key=lambda t: t[0])
+        for _, key, value in weights:  # the last one logged wins, as in one pass
+            out.max_weight[key] = value
+        named = [(at(p._where[("cluster_name", "")]), p.cluster_name) for p in parts if p.cluster_name is not None]
+        out.cluster_name = min(named, key=lambda t: t[0])[1] if named else None
+        modes = [(at(p._where[("load_balance", "")]), p.load_balance) for p in parts if p.load_balance is not None]
+        out.load_balance = max(modes, key=lambda t: t[0])[1] if modes else None
+        return out
 
 
 _FACT_HANDLERS: dict[type[ev.Event], Callable[[TraceFacts, ev.Event], None]] = {

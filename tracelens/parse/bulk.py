@@ -53,6 +53,7 @@ def counted_regex() -> re.Pattern[str]:
 Entry = tuple[type[ev.Event], Body, Any]  # the class, the parsed body and the payload (None: generic)
 Result = ev.Event | tuple[type[ev.Event], str, str]
 Touch = Callable[[str | None, str | None, int, str], bool]
+Keep = Callable[[str | None], bool]
 
 
 class BulkParser:
@@ -132,18 +133,24 @@ class BulkParser:
 
     def records(self, block: Block, wanted: frozenset[type[ev.Event]], stats: ReadStats,
                 opens: frozenset[type[ev.Event]] = frozenset(), touch: Touch | None = None,
-                rows: list[tuple[str, ...]] | None = None) -> Iterator[tuple[Result, int]]:
+                rows: list[tuple[str, ...]] | None = None, keep: Keep | None = None,
+                ) -> Iterator[tuple[Result, int]]:
         """``(event or (class, pid, tid), line)`` for every record of the block, in order.
 
         A record of a kind in ``opens`` is built only when ``touch(pid, tid, line, file)`` says no
         (the analysis: a record that opens a request cut by the log's start, else only extends one).
+        With ``keep``, only the records of the processes it keeps are given (``keep(None)``: the
+        records without a process id).
         """
         file = block.file
         if block.text is None:
             for lineno, text in enumerate(block.lines or (), block.first_line):
                 for raw in line_records(file, lineno, text, stats):
-                    yield self._one(raw, wanted, opens, touch), lineno
+                    result = self._one(raw, wanted, opens, touch)
+                    if keep is None or keep(_pid_of(result)):
+                        yield result, lineno
             return
+        kept: dict[str, bool] = {}
         entries, fast = self._entries, self.fast
         seconds: dict[str, tuple[datetime, bool] | None] = {}
         line = block.first_line - 1
@@ -151,7 +158,9 @@ class BulkParser:
             line += 1
             if not level_body:
                 for raw in line_records(file, line, other, stats):
-                    yield self._one(raw, wanted, opens, touch), line
+                    result = self._one(raw, wanted, opens, touch)
+                    if keep is None or keep(_pid_of(result)):
+                        yield result, line
                 continue
             found = entries.get(level_body) or self.entry(level_body)
             stamp = seconds.get(second)
@@ -160,8 +169,16 @@ class BulkParser:
             if found is None or stamp is None or (fraction and not stamp[1]) or not fast.valid_ids(pid, tid):
                 stamp_text = f"[{second}.{fraction}] " if fraction else f"[{second}] "
                 for raw in line_records(file, line, f"{stamp_text}{pid} {tid} - {level_body}", stats):
-                    yield self._one(raw, wanted, opens, touch), line
+                    result = self._one(raw, wanted, opens, touch)
+                    if keep is None or keep(_pid_of(result)):
+                        yield result, line
                 continue
+            if keep is not None:
+                mine = kept.get(pid)
+                if mine is None:
+                    mine = kept[pid] = keep(pid)
+                if not mine:
+                    continue  # another part's process
             cls = found[0]
             if cls not in wanted and (cls not in opens or touch is None or touch(pid, tid, line, file)):
                 yield (cls, pid, tid), line
@@ -176,6 +193,10 @@ class BulkParser:
                 result[1], result[2], raw.line, raw.file):
             return self.parser.parse(raw)
         return result
+
+
+def _pid_of(result: Result) -> str | None:
+    return result[1] if isinstance(result, tuple) else result.pid
 
 
 _UNPARSED: frozenset[type[ev.Event]] = frozenset({ev.Unparsed})

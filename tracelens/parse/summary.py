@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tracelens.parse import events as ev
@@ -87,6 +88,21 @@ class ParseSummary:
         room = UNPARSED_EXAMPLES - len(self.unparsed_examples)
         self.unparsed_examples.extend(dataclasses.replace(u, line=u.line + line_offset)
                                       for u in part.unparsed_examples[:max(room, 0)])
+
+    @classmethod
+    def merge(cls, parts: Sequence[ParseSummary], files: Sequence[str]) -> ParseSummary:
+        """The summary of parts that counted disjoint records of the same input (numbered alike)."""
+        rank = {name: i for i, name in enumerate(files)}
+        out = cls()
+        for part in parts:
+            out.kinds.update(part.kinds)
+            out.records_by_file.update(part.records_by_file)
+            out.unparsed_by_file.update(part.unparsed_by_file)
+            out.unparsed_reasons.update(part.unparsed_reasons)
+        examples = sorted((u for part in parts for u in part.unparsed_examples),
+                          key=lambda u: (rank.get(u.file, len(rank)), u.file, u.line))
+        out.unparsed_examples = examples[:UNPARSED_EXAMPLES]
+        return out
 
     @property
     def records(self) -> int:

@@ -331,6 +331,18 @@ def plain_ranges(path: str, parts: int, min_bytes: int) -> list[tuple[int, int]]
         stream.close()
 
 
+def head_text(path: str, size: int) -> str:
+    """The first ``size`` bytes of a log (decompressed), as Latin-1 text; empty for standard input."""
+    if path == STDIN:
+        return ""
+    name, stream = _open(path)
+    try:
+        data, _, _ = _sniff(name, stream, [])
+        return data.read(size).decode("latin-1")
+    finally:
+        stream.close()
+
+
 def read_range(path: str, start: int, end: int, stats: ReadStats) -> Iterator[Block]:
     """The blocks of bytes ``start`` to ``end`` of a file split by :func:`plain_ranges`, lines numbered from 1."""
     with open(path, "rb") as stream:

@@ -11,6 +11,7 @@ that the report can say where the times are not to be trusted. No I/O; any event
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -46,6 +47,16 @@ class ClockWatch:
     @property
     def jumps(self) -> list[TimeJumps]:
         return list(self._jumps.values())
+
+    @classmethod
+    def merge(cls, parts: Sequence[ClockWatch], files: Sequence[str]) -> ClockWatch:
+        """The jumps of parts fed disjoint processes (a process's clock is its own), in log order."""
+        rank = {name: i for i, name in enumerate(files)}
+        out = cls()
+        jumps = sorted((j for part in parts for j in part._jumps.values()),
+                       key=lambda j: (rank.get(j.file, len(rank)), j.file, j.lines[0] if j.lines else 0))
+        out._jumps = {(j.file, j.pid): j for j in jumps}
+        return out
 
     def on_event(self, event: ev.Event) -> None:
         time, pid = event.time, event.pid

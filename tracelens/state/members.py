@@ -29,7 +29,7 @@ timeout, ServerIOTimeout, a 5xx response): the tracker remembers the last failur
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -273,9 +273,13 @@ class MemberTracker:
         self._failure: dict[tuple[str, str | None], tuple[DownReason, int]] = {}
         self._current: dict[tuple[str, str | None], str] = {}
         self._file = ""
-        self._last_by_file: dict[str, tuple[int, datetime | None]] = {}
+        self._last_line: dict[str, int] = {}  # per file: the last record's line ...
+        self._last_timed: dict[str, tuple[int, datetime]] = {}  # ... and the last record with a time
         self._by_pid: dict[str, dict[str, MemberRecord]] = {}
         self._snapshots: dict[str, tuple[MemberView, ...]] = {}  # per process, until its view changes
+        self._at: ev.Event | None = None  # the event being taken
+        self._created: dict[tuple[str, str], tuple[str, int]] = {}  # (file, line) where each record began
+        self._restart_files: list[str] = []
 
     # ---------------------------------------------------------------- queries
 
@@ -286,6 +290,8 @@ class MemberTracker:
             rec = self.members[key] = MemberRecord(pid, member)
             self._by_pid.setdefault(pid, {})[member] = rec
             self._snapshots.pop(pid, None)
+            at = self._at
+            self._created[key] = (at.file, at.line) if at is not None else ("", 0)
         return rec
 
     def snapshot(self, pid: str) -> tuple[MemberView, ...]:
@@ -319,11 +325,48 @@ class MemberTracker:
             return
         if event.file != self._file:
             self._file = event.file
-        self._last_by_file[event.file] = (event.line, event.time if event.time is not None else
-                                          self._last_by_file.get(event.file, (0, None))[1])
+        self._at = event
+        self._last_line[event.file] = event.line
+        if event.time is not None:
+            self._last_timed[event.file] = (event.line, event.time)
         handler = _HANDLERS.get(type(event))
         if handler is not None:
             handler(self, pid, event)
+
+    @classmethod
+    def merge(cls, parts: Sequence[MemberTracker], files: Sequence[str]) -> MemberTracker:
+        """One tracker from trackers fed the records of disjoint sets of processes (before :meth:`finish`).
+
+        The plug-in keeps its state per process, so each process's records are whole in one part;
+        what spans processes is put back in log order — the members by the record that first named
+        them, observations and restarts by their line, each file's last record — so that the result
+        is the tracker one pass over every record would have built.
+        """
+        order = {name: i for i, name in enumerate(files)}
+
+        def at(file: str, line: int) -> tuple[int, str, int]:
+            return order.get(file, len(order)), file, line
+
+        out = cls()
+        created = sorted(((at(*part._created[key]), i, n, key, rec, part._created[key])
+                          for i, part in enumerate(parts) for n, (key, rec) in enumerate(part.members.items())),
+                         key=lambda t: t[:3])
+        for *_, key, rec, where in created:
+            out.members[key] = rec
+            out._by_pid.setdefault(key[0], {})[key[1]] = rec
+            out._created[key] = where
+        out.observations = sorted((o for part in parts for o in part.observations), key=lambda o: at(o.file, o.line))
+        restarts = sorted(((at(f, r[1]), r, f) for part in parts for r, f in zip(part.restarts, part._restart_files,
+                                                                                   strict=True)), key=lambda t: t[0])
+        out.restarts = [r for _, r, _ in restarts]
+        out._restart_files = [f for _, _, f in restarts]
+        for part in parts:
+            for file, line in part._last_line.items():
+                out._last_line[file] = max(line, out._last_line.get(file, line))
+            for file, timed in part._last_timed.items():
+                if file not in out._last_timed or timed[0] > out._last_timed[file][0]:
+                    out._last_timed[file] = timed
+        return out
 
     def finish(self, last_time: datetime | None = None, last_line: int | None = None) -> None:
         """Close what is still open when the log ends: at ``last_line`` if given, else at the last record
@@ -336,7 +379,12 @@ class MemberTracker:
             if last_line is not None:
                 iv.end_line, iv.end = last_line, last_time
             else:
-                iv.end_line, iv.end = self._last_by_file.get(iv.end_file or iv.file, (iv.start_line, iv.start))
+                file = iv.end_file or iv.file
+                if file in self._last_line:
+                    timed = self._last_timed.get(file)
+                    iv.end_line, iv.end = self._last_line[file], timed[1] if timed else None
+                else:
+                    iv.end_line, iv.end = iv.start_line, iv.start
 
     # ---------------------------------------------------------------- signals
 
@@ -397,6 +445,7 @@ class MemberTracker:
         """
         if any(p == pid for p, _ in self.members):
             self.restarts.append((pid, event.line))
+            self._restart_files.append(event.file)
         for (p, _), rec in self.members.items():
             if p != pid:
                 continue
