@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -92,8 +93,8 @@ def _count_range(path: str, start: int, end: int) -> tuple[ParseSummary, ReadSta
 
 
 def _records(paths: Sequence[str], stats: ReadStats, lenient: bool, wanted: frozenset[type[Event]],
-             opens: frozenset[type[Event]], touch: Touch,
-             keep: Keep | None = None) -> Iterator[tuple[str, Iterator[tuple[Result, int]]]]:
+             opens: frozenset[type[Event]], touch: Touch, keep: Keep | None = None,
+             unread: Counter[type[Event]] | None = None) -> Iterator[tuple[str, Iterator[tuple[Result, int]]]]:
     """Per block of input, its file and its records: ``(event or (class, pid, tid), line)``."""
     if lenient:
         parser = RecordParser(lenient=True)
@@ -105,7 +106,7 @@ def _records(paths: Sequence[str], stats: ReadStats, lenient: bool, wanted: froz
         return
     bulk = BulkParser()
     for block in read_blocks(paths, stats):
-        yield block.file, bulk.records(block, wanted, stats, opens, touch, keep=keep)
+        yield block.file, bulk.records(block, wanted, stats, opens, touch, keep=keep, unread=unread)
 
 
 @dataclass(slots=True)
@@ -169,30 +170,48 @@ def _reconstruct_part(paths: Sequence[str], affinity_cookies: Sequence[str], sep
     request_limit, not_kept = sessions_module.REQUEST_LIMIT, 0
     first_time = last_time = None
     count = 0
-    for file, records in _records(paths, stats, lenient, READS, assemble.MAY_OPEN, assembler.touch, keep):
+    # the hot loop: bound methods and the counts per class in locals, summed into the summary per block
+    feed, on_state, on_fact, on_clock = assembler.feed, tracker.on_event, facts.on_event, clock.on_event
+    fact_kinds = topology.READS
+    unread: Counter[type[Event]] = Counter()
+    built: Counter[type[Event]] = Counter()
+    for file, records in _records(paths, stats, lenient, READS, assemble.MAY_OPEN, assembler.touch, keep, unread):
         for event, _line in records:
-            count += 1
-            if progress is not None and count % PROGRESS_EVERY == 0:
-                progress(stats, count)
             if isinstance(event, tuple):
-                summary.count(event[0].kind, file)  # a record nothing downstream reads: counted, never built
+                unread[event[0]] += 1  # a record nothing downstream reads: counted, never built
                 continue
-            summary.add(event)
+            cls = type(event)
+            if cls is ev.Unparsed:
+                summary.add(event)
+            else:
+                built[cls] += 1
             # the request opens (and snapshots its process's view) before the event changes that view
-            for done in assembler.feed(event):
+            for done in feed(event):
                 if len(requests) < request_limit:
                     requests.append(done)
                 else:
                     not_kept += 1
-            tracker.on_event(event)
-            facts.on_event(event)
-            clock.on_event(event)
-            if event.time is not None:
+            on_state(event)
+            if cls in fact_kinds:
+                on_fact(event)
+            on_clock(event)
+            time = event.time
+            if time is not None:
                 # the earliest and latest, not the first and last written: a clock may go backwards
-                if first_time is None or event.time < first_time:
-                    first_time = event.time
-                if last_time is None or event.time > last_time:
-                    last_time = event.time
+                if first_time is None or time < first_time:
+                    first_time = time
+                if last_time is None or time > last_time:
+                    last_time = time
+        for counted in (unread, built):
+            for cls, n in counted.items():
+                summary.kinds[cls.kind] += n
+                summary.records_by_file[file] += n
+            counted.clear()
+        if progress is not None:
+            records = summary.records
+            if records - count >= PROGRESS_EVERY:
+                count = records
+                progress(stats, count)
     for done in assembler.finish():
         if len(requests) < request_limit:
             requests.append(done)

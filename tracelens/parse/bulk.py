@@ -134,13 +134,14 @@ class BulkParser:
     def records(self, block: Block, wanted: frozenset[type[ev.Event]], stats: ReadStats,
                 opens: frozenset[type[ev.Event]] = frozenset(), touch: Touch | None = None,
                 rows: list[tuple[str, ...]] | None = None, keep: Keep | None = None,
-                ) -> Iterator[tuple[Result, int]]:
+                unread: Counter[type[ev.Event]] | None = None) -> Iterator[tuple[Result, int]]:
         """``(event or (class, pid, tid), line)`` for every record of the block, in order.
 
         A record of a kind in ``opens`` is built only when ``touch(pid, tid, line, file)`` says no
         (the analysis: a record that opens a request cut by the log's start, else only extends one).
         With ``keep``, only the records of the processes it keeps are given (``keep(None)``: the
-        records without a process id).
+        records without a process id). With ``unread``, the plain records of kinds not wanted are
+        only counted there, by class, instead of being given as ``(class, pid, tid)``.
         """
         file = block.file
         if block.text is None:
@@ -151,7 +152,7 @@ class BulkParser:
                         yield result, lineno
             return
         kept: dict[str, bool] = {}
-        entries, fast = self._entries, self.fast
+        entries, fast, ids = self._entries, self.fast, self.fast.ids
         seconds: dict[str, tuple[datetime, bool] | None] = {}
         line = block.first_line - 1
         for second, fraction, pid, tid, level_body, other in rows or ROW.findall(block.text):
@@ -166,7 +167,8 @@ class BulkParser:
             stamp = seconds.get(second)
             if stamp is None:
                 stamp = seconds[second] = fast.second(second)
-            if found is None or stamp is None or (fraction and not stamp[1]) or not fast.valid_ids(pid, tid):
+            if (found is None or stamp is None or (fraction and not stamp[1])
+                    or ((pid not in ids or tid not in ids) and not fast.valid_ids(pid, tid))):
                 stamp_text = f"[{second}.{fraction}] " if fraction else f"[{second}] "
                 for raw in line_records(file, line, f"{stamp_text}{pid} {tid} - {level_body}", stats):
                     result = self._one(raw, wanted, opens, touch)
@@ -181,9 +183,12 @@ class BulkParser:
                     continue  # another part's process
             cls = found[0]
             if cls not in wanted and (cls not in opens or touch is None or touch(pid, tid, line, file)):
-                yield (cls, pid, tid), line
+                if unread is None:
+                    yield (cls, pid, tid), line
+                else:
+                    unread[cls] += 1
                 continue
-            time = stamp[0] if not fraction else stamp[0].replace(microsecond=int(fraction.ljust(6, "0")))
+            time = stamp[0] if not fraction else stamp[0].replace(microsecond=int(fraction) * _MICRO[len(fraction)])
             yield build_event(file, line, time, pid, tid, found[1], found[2]), line
 
     def _one(self, raw: RawRecord, wanted: frozenset[type[ev.Event]], opens: frozenset[type[ev.Event]],
@@ -193,6 +198,9 @@ class BulkParser:
                 result[1], result[2], raw.line, raw.file):
             return self.parser.parse(raw)
         return result
+
+
+_MICRO = {n: 10 ** (6 - n) for n in range(1, 7)}  # a fraction's digits -> microseconds
 
 
 def _pid_of(result: Result) -> str | None:

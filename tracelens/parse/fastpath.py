@@ -278,6 +278,11 @@ class FastParser:
             stamp = self._second(text)
         return stamp
 
+    @property
+    def ids(self) -> set[str]:
+        """The process and thread ids already checked (the set itself: a hot loop tests it inline)."""
+        return self._ids
+
     def valid_ids(self, pid: str, tid: str) -> bool:
         ids = self._ids
         if pid in ids and tid in ids:

@@ -20,7 +20,7 @@ ServerIOTimeout, an error status, or unknown when the log does not say).
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -261,33 +261,34 @@ class RequestAssembler:
         o.last_line = line
         return True
 
-    def feed(self, event: ev.Event) -> Iterator[Request]:
-        """Take one event; yield the requests it completes (usually none)."""
+    def feed(self, event: ev.Event) -> Sequence[Request]:
+        """Take one event; return the requests it completes (usually none)."""
         pid = event.pid if event.pid is not None else ("-" if event.time is None else None)
         if pid is None:
-            return
+            return ()
+        done: list[Request] = []
         if event.file != self._file:
             # a file boundary cuts every open request: the next file need not continue this log
             if self._file is not None:
-                yield from self.finish()
+                done.extend(self.finish())
             self._file = event.file
         key = (pid, event.tid)
         cls = type(event)
         if cls is ev.PluginsLoaded:
-            yield from self._close_process(pid)
-            return
+            done.extend(self._close_process(pid))
+            return done
         current = self._open.get(key)
         phase = _BEGIN_PHASE.get(cls)
         if phase is not None:
             if current is not None and self._starts_new(current, phase):
-                yield self._close(key, complete=False)
+                done.append(self._close(key, complete=False))
                 current = None
             if current is None:
                 current = self._start(key, event, begin_missing=False)
             current.phase = max(current.phase, phase)
         elif current is None:
             if cls not in _OPENS_CUT_REQUEST:
-                return
+                return done
             current = self._start(key, event, begin_missing=True)
         current.last_line = event.line
         if event.time is not None:
@@ -296,7 +297,8 @@ class RequestAssembler:
         if handler is not None:
             handler(self, current, event)
         if cls is ev.RequestEnd:
-            yield self._close(key, complete=True)
+            done.append(self._close(key, complete=True))
+        return done
 
     def finish(self) -> Iterator[Request]:
         """The log ended: every request still open is cut."""
