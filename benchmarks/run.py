@@ -37,13 +37,17 @@ def yardstick(path: Path) -> float:
 
 
 def _tree_rss_kib(pid: int) -> int:
-    """Resident memory of ``pid`` and its descendants, KiB (0 where /proc is not readable)."""
+    """Memory of ``pid`` and its descendants, KiB (0 where /proc is not readable).
+
+    The proportional set size (Pss): a page that forked workers share with their parent counts once,
+    split between them, instead of once per process as resident sizes would count it.
+    """
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
         try:
-            with open(f"/proc/{p}/status", encoding="ascii") as f:
-                total += next((int(line.split()[1]) for line in f if line.startswith("VmRSS:")), 0)
+            with open(f"/proc/{p}/smaps_rollup", encoding="ascii") as f:
+                total += next((int(line.split()[1]) for line in f if line.startswith("Pss:")), 0)
             with open(f"/proc/{p}/task/{p}/children", encoding="ascii") as f:
                 todo.extend(int(c) for c in f.read().split())
         except (OSError, ValueError):
@@ -72,7 +76,7 @@ def measure(args: list[str]) -> tuple[float, int]:
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         err = proc.stderr.read().decode() if proc.stderr else ""
         raise SystemExit(f"{' '.join(args)} failed: {err}")
-    return wall, max(peak, usage.ru_maxrss)
+    return wall, peak or usage.ru_maxrss
 
 
 def main() -> None:

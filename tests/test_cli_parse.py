@@ -99,13 +99,13 @@ def test_version_and_help() -> None:
 
 
 def test_an_internal_error_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatch) -> None:
-    from tracelens import cli
+    from tracelens import api
     from tracelens.cli import main
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cli, "analyze", broken)
+    monkeypatch.setattr(api, "analyze", broken)
     monkeypatch.delenv("TRACELENS_DEBUG", raising=False)
     code = main(["analyze", FAILOVER])
     assert code == 3
@@ -115,10 +115,10 @@ def test_an_internal_error_is_one_line_and_exit_3(monkeypatch: pytest.MonkeyPatc
 
 
 def test_internal_error_message_is_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from tracelens import cli
+    from tracelens import api
     from tracelens.cli import main
 
-    monkeypatch.setattr(cli, "analyze", lambda *a, **k: (_ for _ in ()).throw(KeyError("x")))
+    monkeypatch.setattr(api, "analyze", lambda *a, **k: (_ for _ in ()).throw(KeyError("x")))
     monkeypatch.delenv("TRACELENS_DEBUG", raising=False)
     assert main(["analyze", FAILOVER]) == 3
     err = capsys.readouterr().err.strip().splitlines()

@@ -223,7 +223,7 @@ def test_input_errors_never_show_a_traceback_even_with_debug(tmp_path: Path) -> 
 
 
 def test_internal_errors_show_a_traceback_only_with_debug() -> None:
-    patch = "def broken(*a, **k):\n    raise RuntimeError('boom')\nc.analyze = broken"
+    patch = "import tracelens.api\ndef broken(*a, **k):\n    raise RuntimeError('boom')\ntracelens.api.analyze = broken"
     quiet = _tracelens("analyze", str(FAILOVER), debug=False, patch=patch)
     assert quiet.returncode == 3
     assert quiet.stderr.strip() == ("tracelens: error: internal error: RuntimeError: boom "

@@ -208,9 +208,9 @@ def _reconstruct_part(paths: Sequence[str], affinity_cookies: Sequence[str], sep
                 summary.records_by_file[file] += n
             counted.clear()
         if progress is not None:
-            records = summary.records
-            if records - count >= PROGRESS_EVERY:
-                count = records
+            seen = summary.records
+            if seen - count >= PROGRESS_EVERY:
+                count = seen
                 progress(stats, count)
     for done in assembler.finish():
         if len(requests) < request_limit:

@@ -9,22 +9,24 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
 from tracelens import __version__, parallel
-from tracelens.api import Reconstruction, analyze, check_not_empty, count_records, iter_events, reconstruct
 from tracelens.errors import ExitCode, InputError, TracelensError
-from tracelens.findings.rules import RULES, find_rule
-from tracelens.parse.summary import ParseSummary
-from tracelens.read.reader import ReadStats
-from tracelens.report import Report
-from tracelens.reporters import events as events_reporter
-from tracelens.reporters import json_report, rich_report, tables
 from tracelens.reporters.console import safe, stderr_console, stdout_console
-from tracelens.reporters.progress import progress_bar
-from tracelens.reporters.rules_doc import rules_markdown
-from tracelens.routing.model import AffinityMiss, RoutingSettings
+
+if TYPE_CHECKING:
+    from tracelens.api import Reconstruction
+    from tracelens.parse.summary import ParseSummary
+    from tracelens.report import Report
+
+# NOTE: the modules of the analysis are imported in the commands that use them, not here: importing
+# all of them took a third of a second at every start, a tenth of what `parse --summary` takes on a
+# million-line log. tests/test_cli.py checks the literal choices below against their enums.
+AFFINITY_MISS_CHOICES = ("load-balance", "next-in-list")  # routing.model.AffinityMiss
+SEVERITY_CHOICES = ("info", "warning", "error")  # findings.base.Severity
 
 FILES = click.argument("files", nargs=-1, required=True, metavar="FILE...")
 LENIENT = click.option(
@@ -91,6 +93,11 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict
     several): a typed event, a generic `message`, or `unparsed` with a reason. With --strict the
     records are written all the same, then any unparsed one makes the exit status 2.
     """
+    from tracelens.api import check_not_empty, count_records, iter_events
+    from tracelens.parse.summary import ParseSummary
+    from tracelens.read.reader import ReadStats
+    from tracelens.reporters import events as events_reporter
+
     stats = ReadStats()
     counts = ParseSummary()
     if summary:
@@ -116,6 +123,9 @@ TABLE_OR_JSONL = click.option("--format", "fmt", type=click.Choice(["table", "js
 
 
 def _reconstruct(files: tuple[str, ...], lenient: bool) -> Reconstruction:
+    from tracelens.api import check_not_empty, reconstruct
+    from tracelens.reporters.progress import progress_bar
+
     with progress_bar(files) as progress:
         result = reconstruct(files, lenient=lenient, progress=progress, jobs=_jobs())
     check_not_empty(result.stats)
@@ -133,6 +143,8 @@ def requests(files: tuple[str, ...], fmt: str, lenient: bool) -> None:
     Requests are rebuilt per (pid, tid), so interleaved threads and processes are fine; a request cut
     by the start or end of the log is kept and marked partial.
     """
+    from tracelens.reporters import tables
+
     result = _reconstruct(files, lenient)
     if fmt == "jsonl":
         tables.requests_jsonl(result.requests, sys.stdout)
@@ -150,6 +162,8 @@ def members(files: tuple[str, ...], fmt: str, lenient: bool) -> None:
 
     The plug-in keeps this state separately in each process, and so does this view.
     """
+    from tracelens.reporters import tables
+
     result = _reconstruct(files, lenient)
     if fmt == "jsonl":
         tables.members_jsonl(result.tracker, sys.stdout)
@@ -161,7 +175,7 @@ CONFIG = click.option("--config", "config", metavar="PLUGIN-CFG.XML", default=No
                       help="The plugin-cfg.xml the web server used; without it the topology is inferred from "
                            "the trace.")
 AFFINITY_MISS = click.option(
-    "--affinity-miss", type=click.Choice([m.value for m in AffinityMiss]), default=AffinityMiss.LOAD_BALANCE.value,
+    "--affinity-miss", type=click.Choice(AFFINITY_MISS_CHOICES), default=AFFINITY_MISS_CHOICES[0],
     show_default=True,
     help="Where an affinity miss goes: load balanced (APAR PM12112, 7.0.0.13 and later) or the next primary "
          "in the list (earlier plug-ins).",
@@ -169,6 +183,10 @@ AFFINITY_MISS = click.option(
 
 
 def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity_miss: str) -> Report:
+    from tracelens.api import analyze
+    from tracelens.reporters.progress import progress_bar
+    from tracelens.routing.model import AffinityMiss, RoutingSettings
+
     with progress_bar(files) as progress:
         return analyze(files, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
                        progress=progress, jobs=_jobs())
@@ -189,6 +207,8 @@ def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affini
 
     With --strict, input with unparsed records is refused (exit 2) before any report is written.
     """
+    from tracelens.reporters import json_report, rich_report
+
     report = _analyze(files, config, lenient, affinity_miss)
     if strict:
         refuse_unparsed(report.summary)
@@ -210,6 +230,8 @@ def session(session_id: str, files: tuple[str, ...], config: str | None, affinit
 
     ID is the session ID, with or without its cache ID and clone IDs (a whole JSESSIONID value works).
     """
+    from tracelens.reporters import rich_report
+
     report = _analyze(files, config, lenient, affinity_miss)
     if not rich_report.render_session(report, session_id, stdout_console()):
         raise TracelensError(f"session {session_id} does not appear in {', '.join(files)}")
@@ -219,6 +241,8 @@ def session(session_id: str, files: tuple[str, ...], config: str | None, affinit
 @click.argument("rule_id", metavar="CODE|NAME")
 def explain(rule_id: str) -> None:
     """The documentation of one finding (by code, TL001, or by name, affinity.failover)."""
+    from tracelens.findings.rules import find_rule
+
     rule = find_rule(rule_id)
     if rule is None:
         raise TracelensError(f"no finding is called {rule_id}; `tracelens rules` lists them")
@@ -235,6 +259,9 @@ def explain(rule_id: str) -> None:
               help="A list for the terminal, or the Markdown table the README carries.")
 def rules(fmt: str) -> None:
     """Every finding tracelens reports: code, name, severity and summary."""
+    from tracelens.findings.rules import RULES
+    from tracelens.reporters.rules_doc import rules_markdown
+
     if fmt == "markdown":
         sys.stdout.write(rules_markdown())
         return

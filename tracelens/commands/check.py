@@ -6,13 +6,20 @@ import sys
 
 import click
 
-from tracelens.cli import CONFIG, FILES, JOBS, LENIENT, STRICT, _analyze, cli, refuse_unparsed
+from tracelens.cli import (
+    AFFINITY_MISS_CHOICES,
+    CONFIG,
+    FILES,
+    JOBS,
+    LENIENT,
+    SEVERITY_CHOICES,
+    STRICT,
+    _analyze,
+    cli,
+    refuse_unparsed,
+)
 from tracelens.commands.settings import Settings, find_settings
 from tracelens.errors import ExitCode, TracelensError
-from tracelens.findings.base import Severity
-from tracelens.findings.select import fails, keep, selected_rules, split_selectors
-from tracelens.reporters import gate
-from tracelens.routing.model import AffinityMiss
 
 FORMATS = ("text", "json", "junit", "github")
 
@@ -20,7 +27,7 @@ FORMATS = ("text", "json", "junit", "github")
 @cli.command()
 @FILES
 @CONFIG
-@click.option("--fail-on", type=click.Choice([s.value for s in Severity]), default=None,
+@click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), default=None,
               help="Exit 1 when a finding of this severity or above remains.  [default: warning]")
 @click.option("--select", multiple=True, metavar="CODES|NAMES",
               help="Report only these findings (codes, names, groups like `affinity`, globs; comma-separated).")
@@ -28,7 +35,7 @@ FORMATS = ("text", "json", "junit", "github")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
               help="text, json, junit (JUnit XML for Jenkins, GitLab) or github (Actions annotations).  "
                    "[default: text]")
-@click.option("--affinity-miss", type=click.Choice([m.value for m in AffinityMiss]), default=None,
+@click.option("--affinity-miss", type=click.Choice(AFFINITY_MISS_CHOICES), default=None,
               help="See `tracelens analyze --help`.  [default: load-balance]")
 @LENIENT
 @STRICT
@@ -41,11 +48,14 @@ def check(files: tuple[str, ...], config: str | None, fail_on: str | None, selec
     select, ignore, format, config, affinity-miss); options win over them. With --strict, input with
     unparsed records is an input error (exit 2, nothing on stdout).
     """
+    from tracelens.findings.base import Severity
+    from tracelens.findings.select import fails, keep, selected_rules, split_selectors
+    from tracelens.reporters import gate
+
     settings = find_settings()
-    threshold = Severity(fail_on or _setting(settings, "fail-on", [s.value for s in Severity], "warning"))
+    threshold = Severity(fail_on or _setting(settings, "fail-on", list(SEVERITY_CHOICES), "warning"))
     output = fmt or _setting(settings, "format", list(FORMATS), "text")
-    miss = affinity_miss or _setting(settings, "affinity-miss", [m.value for m in AffinityMiss],
-                                     AffinityMiss.LOAD_BALANCE.value)
+    miss = affinity_miss or _setting(settings, "affinity-miss", list(AFFINITY_MISS_CHOICES), AFFINITY_MISS_CHOICES[0])
     rules = selected_rules(split_selectors(select) or settings.get("select", []),
                            split_selectors(ignore) or settings.get("ignore", []))
     report = _analyze(files, config or settings.get("config"), lenient, miss)

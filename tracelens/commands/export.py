@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 
-from tracelens.api import check_not_empty, iter_events
 from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, JOBS, LENIENT, _analyze, cli
-from tracelens.parse.events import Event
-from tracelens.read.reader import ReadStats
-from tracelens.reporters import export as exporter
 from tracelens.reporters.console import safe, stderr_console
+
+if TYPE_CHECKING:
+    from tracelens.parse.events import Event
+    from tracelens.read.reader import ReadStats
+
+TABLES = ("events", "requests", "sessions", "findings", "members")  # reporters.export.TABLES (checked by a test)
 
 
 @cli.command("export")
 @FILES
-@click.option("--table", type=click.Choice(exporter.TABLES), required=True,
+@click.option("--table", type=click.Choice(TABLES), required=True,
               help="events (every record, streamed), requests (with verdicts), sessions, findings or members.")
 @click.option("--to", "out", metavar="OUT", required=True,
               help="OUT.csv, OUT.parquet or OUT.jsonl (OUT.csv.gz, OUT.jsonl.gz compressed): the suffix is the format.")
@@ -32,6 +35,10 @@ def export_command(files: tuple[str, ...], table: str, out: str, config: str | N
     CSV cells that a spreadsheet would take for a formula get a leading '. --table events reads the
     logs in chunks and needs no analysis (--config and --affinity-miss do not apply to it).
     """
+    from tracelens.api import iter_events
+    from tracelens.read.reader import ReadStats
+    from tracelens.reporters import export as exporter
+
     to = exporter.target(out)  # an unusable OUT fails before the logs are read
     if table == "events":
         stats = ReadStats()
@@ -48,6 +55,8 @@ def export_command(files: tuple[str, ...], table: str, out: str, config: str | N
 
 
 def _not_empty(events: Iterator[Event], stats: ReadStats) -> Iterator[Event]:
+    from tracelens.api import check_not_empty
+
     yield from events
     # raised inside the writer, which then leaves no file behind
     check_not_empty(stats)

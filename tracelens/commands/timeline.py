@@ -9,10 +9,12 @@ import click
 
 from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, JOBS, LENIENT, _analyze, cli
 from tracelens.errors import TracelensError
-from tracelens.reporters import timeline as timeline_reporter
 from tracelens.reporters.console import safe, stderr_console, stdout_console
 
 _TIME_OF_DAY = re.compile(r"^\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
+
+
+MIN_WIDTH = 80  # reporters.timeline.MIN_WIDTH (checked by a test; the reporter is imported when it draws)
 
 
 def parse_when(value: str | None, option: str) -> datetime | time | None:
@@ -48,7 +50,7 @@ def _note(message: str) -> None:
                                               "YYYY-MM-DD HH:MM:SS or ISO 8601, in the log's local time.")
 @click.option("--until", metavar="TIME", help="End at TIME (same forms as --since).")
 @click.option("--width", type=int, metavar="N",
-              help=f"Columns to draw in (default: the terminal's; at least {timeline_reporter.MIN_WIDTH}).")
+              help=f"Columns to draw in (default: the terminal's; at least {MIN_WIDTH}).")
 @AFFINITY_MISS
 @LENIENT
 @JOBS
@@ -64,6 +66,8 @@ def timeline(files: tuple[str, ...], config: str | None, pid: str | None, sessio
     Glyphs:  ─ up  █ marked down  ░ retry window  · unknown
              o kept or other  F failover  B failback  L session lost  ! no member
     """
+    from tracelens.reporters import timeline as timeline_reporter
+
     options = timeline_reporter.TimelineOptions(
         pid=pid, member=member, session=session_id,
         since=parse_when(since, "--since"), until=parse_when(until, "--until"),

@@ -64,6 +64,7 @@ class BulkParser:
         self.fast: FastParser = self.parser.fast_parser
         self._entries: dict[str, Entry | None] = {}
         self._kinds: dict[str, type[ev.Event] | None] = {}
+        self._well_formed: dict[str, bool] = {}
         self._counted = counted_regex()
 
     def entry(self, level_body: str) -> Entry | None:
@@ -83,6 +84,20 @@ class BulkParser:
         return found
 
     # ---------------------------------------------------------------- counting (parse --summary)
+
+    def well_formed(self, level_body: str) -> bool:
+        """Whether ``LEVEL: body`` is one record the fast path types (no interleaved record, a body the
+        grammar's structure takes): what a part needs to know of another part's records."""
+        known = self._well_formed.get(level_body)
+        if known is None:
+            level, _, rest = level_body.partition(":")
+            lv = _LEVELS.get(level)
+            known = lv is not None and (not rest or (rest[0] == " " and "[" not in rest)) and (
+                self.fast.structure(lv, rest[1:] if rest else None) is not None)
+            if len(self._well_formed) >= CACHE_LIMIT:
+                self._well_formed.clear()
+            self._well_formed[level_body] = known
+        return known
 
     def kind(self, level_body: str) -> type[ev.Event] | None:
         """The class of ``LEVEL: body`` without its payload; None when the per-line path must decide."""
@@ -163,24 +178,29 @@ class BulkParser:
                     if keep is None or keep(_pid_of(result)):
                         yield result, line
                 continue
-            found = entries.get(level_body) or self.entry(level_body)
             stamp = seconds.get(second)
             if stamp is None:
                 stamp = seconds[second] = fast.second(second)
-            if (found is None or stamp is None or (fraction and not stamp[1])
-                    or ((pid not in ids or tid not in ids) and not fast.valid_ids(pid, tid))):
+            plain = (stamp is not None and (not fraction or stamp[1])
+                     and ((pid in ids and tid in ids) or fast.valid_ids(pid, tid)))
+            mine: bool | None = True
+            if keep is not None and plain:
+                mine = kept.get(pid)
+                if mine is None:
+                    mine = kept[pid] = keep(pid)
+                if not mine and self.well_formed(level_body):
+                    continue  # another part's process, and certainly its record: not even typed here
+            found = entries.get(level_body) or self.entry(level_body)
+            if found is not None and not mine:
+                continue
+            if found is None or not plain:
                 stamp_text = f"[{second}.{fraction}] " if fraction else f"[{second}] "
                 for raw in line_records(file, line, f"{stamp_text}{pid} {tid} - {level_body}", stats):
                     result = self._one(raw, wanted, opens, touch)
                     if keep is None or keep(_pid_of(result)):
                         yield result, line
                 continue
-            if keep is not None:
-                mine = kept.get(pid)
-                if mine is None:
-                    mine = kept[pid] = keep(pid)
-                if not mine:
-                    continue  # another part's process
+            assert stamp is not None
             cls = found[0]
             if cls not in wanted and (cls not in opens or touch is None or touch(pid, tid, line, file)):
                 if unread is None:
@@ -200,6 +220,7 @@ class BulkParser:
         return result
 
 
+_LEVELS = {level.value: level for level in ev.Level}
 _MICRO = {n: 10 ** (6 - n) for n in range(1, 7)}  # a fraction's digits -> microseconds
 
 

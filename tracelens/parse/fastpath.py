@@ -21,6 +21,7 @@ Two rules keep the regular expressions faithful to the lexer:
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections.abc import Callable
@@ -199,6 +200,15 @@ _LEVELS = {level.value: level for level in ev.Level}
 _FALLBACK = None  # a body the fast path leaves to the LALR parser
 
 
+@functools.cache
+def _start_shapes() -> dict[str, _StartShapes]:
+    """The message shapes of every start symbol, compiled once per process (a worker forked after the
+    first parser was made inherits them: compiling them is a fifth of a second)."""
+    compiler = _Compiler(build_parser())
+    transformer = _ToEvents()
+    return {s: _StartShapes(compiler, s, transformer) for s in ("message", "bare_message", "banner")}
+
+
 class FastRecord(NamedTuple):
     """A record split by the fast path: everything needed to build its event, or to count it."""
 
@@ -232,9 +242,7 @@ class FastParser:
     def __init__(self) -> None:
         lark = build_parser()
         t = {term.name: term.pattern.to_regexp() for term in lark.terminals}
-        compiler = _Compiler(lark)
-        transformer = _ToEvents()
-        self.starts = {s: _StartShapes(compiler, s, transformer) for s in ("message", "bare_message", "banner")}
+        self.starts = _start_shapes()
         self._lark = lark
         # A cheap split first; every piece is then checked against its own terminal of the grammar,
         # once per distinct value.
@@ -345,6 +353,10 @@ class FastParser:
             payload = self._lalr(parsed.text, start)
             cls = ev.Message if payload is None else payload[0]
         return cls
+
+    def structure(self, level: ev.Level, body: str | None) -> Body | None:
+        """The body's structure (located, indented, bare, empty), or None when the LALR parser must decide."""
+        return self._structure(level, body)
 
     def _structure(self, level: ev.Level, body: str | None) -> Body | None:
         if not body:

@@ -1,0 +1,16 @@
+
+
+def test_the_literal_choices_match_their_sources() -> None:
+    """The CLI names some choices literally, so that it starts without importing the analysis."""
+    from tracelens import cli
+    from tracelens.commands import export, timeline
+    from tracelens.findings.base import Severity
+    from tracelens.reporters import export as exporter
+    from tracelens.reporters import timeline as timeline_reporter
+    from tracelens.routing.model import AffinityMiss
+
+    assert cli.AFFINITY_MISS_CHOICES == tuple(m.value for m in AffinityMiss)
+    assert cli.AFFINITY_MISS_CHOICES[0] == AffinityMiss.LOAD_BALANCE.value
+    assert cli.SEVERITY_CHOICES == tuple(s.value for s in Severity)
+    assert export.TABLES == exporter.TABLES
+    assert timeline.MIN_WIDTH == timeline_reporter.MIN_WIDTH
