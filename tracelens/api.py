@@ -13,22 +13,22 @@ from tracelens import parallel
 from tracelens.config import topology
 from tracelens.config.plugin_cfg import PluginConfig, load_config
 from tracelens.config.topology import TraceFacts, from_config, from_trace
-from tracelens.errors import InputError
+from tracelens.records import check_not_empty, count_records, iter_events
+
+__all__ = ["Reconstruction", "analyze", "check_not_empty", "count_records", "iter_events", "reconstruct"]
 from tracelens.findings.base import Context
 from tracelens.findings.rules import run_rules
 from tracelens.parse import events as ev
 from tracelens.parse.bulk import BulkParser, Keep, Result, Touch
 from tracelens.parse.events import Event
-from tracelens.parse.parser import RecordParser, parse_records
+from tracelens.parse.parser import RecordParser
 from tracelens.parse.summary import ParseSummary
 from tracelens.read.reader import (
     STDIN,
     ReadStats,
     check_inputs,
     head_text,
-    plain_ranges,
     read_blocks,
-    read_range,
     read_records,
 )
 from tracelens.report import Report
@@ -45,51 +45,6 @@ from tracelens.state.members import MemberTracker
 PROGRESS_EVERY = 20_000
 #: The event kinds the analysis reads; every other record is only counted.
 READS = members.READS | assemble.READS | topology.READS | {ev.Unparsed}
-
-
-def iter_events(paths: Sequence[str], stats: ReadStats, *, lenient: bool = False) -> Iterator[Event]:
-    """Every record of ``paths`` as a typed event, in input order.
-
-    Raises :class:`tracelens.errors.InputError` before yielding anything when a path cannot be
-    opened at all; ``stats`` fills in while the iterator is consumed.
-    """
-    check_inputs(paths)
-    return parse_records(read_records(paths, stats, lenient=lenient), lenient=lenient)
-
-
-def count_records(paths: Sequence[str], stats: ReadStats, summary: ParseSummary, *, lenient: bool = False,
-                  jobs: int = 1) -> None:
-    """Count every record by kind (``parse --summary``): only unparsed records are built, as examples.
-
-    With ``jobs`` > 1, a large plain file is split into byte ranges of whole lines counted by worker
-    processes and merged in input order: the counts and examples are those of one process.
-    """
-    check_inputs(paths)
-    if not lenient:
-        bulk = BulkParser()
-        for path in paths:
-            ranges = plain_ranges(path, jobs, parallel.MIN_SPLIT_BYTES) if jobs > 1 else None
-            if ranges is None:
-                for block in read_blocks([path], stats):
-                    bulk.count(block, summary, stats)
-                continue
-            stats.files.append(path)
-            for part_summary, part_stats in parallel.run_tasks(_count_range, [(path, a, b) for a, b in ranges], jobs):
-                summary.add_range(part_summary, stats.lines_by_file.get(path, 0))
-                stats.add_range(part_stats, path)
-        return
-    parser = RecordParser(lenient=lenient)
-    wanted = frozenset({ev.Unparsed})
-    for raw in read_records(paths, stats, lenient=lenient):
-        summary.add_result(parser.parse_or_kind(raw, wanted), raw.file)
-
-
-def _count_range(path: str, start: int, end: int) -> tuple[ParseSummary, ReadStats]:
-    """One worker's part of ``parse --summary``: the records of bytes ``start`` to ``end``."""
-    stats, summary, bulk = ReadStats(), ParseSummary(), BulkParser()
-    for block in read_range(path, start, end, stats):
-        bulk.count(block, summary, stats)
-    return summary, stats
 
 
 def _records(paths: Sequence[str], stats: ReadStats, lenient: bool, wanted: frozenset[type[Event]],
@@ -123,21 +78,6 @@ class Reconstruction:
     last_time: datetime | None = None
     clock: ClockWatch = field(default_factory=ClockWatch)
     untracked: Untracked = field(default_factory=Untracked)
-
-
-def _empty(stats: ReadStats) -> InputError | None:
-    """The error for an input with no log line at all (nothing, or blank lines only), else None."""
-    if stats.physical_lines > stats.blank_lines:
-        return None
-    what = "no log lines" if not stats.physical_lines else f"{stats.blank_lines} blank line(s) and no log line"
-    return InputError(f"{', '.join(stats.files)}: empty input, {what}")
-
-
-def check_not_empty(stats: ReadStats) -> None:
-    """Raise :class:`InputError` when what was read holds no log line (call it after reading)."""
-    error = _empty(stats)
-    if error is not None:
-        raise error
 
 
 @dataclass(slots=True)

@@ -35,7 +35,7 @@ def export_command(files: tuple[str, ...], table: str, out: str, config: str | N
     CSV cells that a spreadsheet would take for a formula get a leading '. --table events reads the
     logs in chunks and needs no analysis (--config and --affinity-miss do not apply to it).
     """
-    from tracelens.api import iter_events
+    from tracelens.records import iter_events
     from tracelens.read.reader import ReadStats
     from tracelens.reporters import export as exporter
 
@@ -55,7 +55,7 @@ def export_command(files: tuple[str, ...], table: str, out: str, config: str | N
 
 
 def _not_empty(events: Iterator[Event], stats: ReadStats) -> Iterator[Event]:
-    from tracelens.api import check_not_empty
+    from tracelens.records import check_not_empty
 
     yield from events
     # raised inside the writer, which then leaves no file behind

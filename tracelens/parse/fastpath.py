@@ -53,7 +53,7 @@ class _Node:
 
 @dataclass(frozen=True, slots=True)
 class _Shape:
-    regex: re.Pattern[str]
+    pattern: str  # compiled when first used: a log uses few of the shapes
     node: _Node
 
 
@@ -124,14 +124,16 @@ class _StartShapes:
     def __init__(self, compiler: _Compiler, start: str, transformer: _ToEvents) -> None:
         self.transformer = transformer
         self.by_first: dict[str, list[_Shape]] = {}
-        self._kinds: dict[re.Pattern[str], type[ev.Event]] = {}
+        self._kinds: dict[tuple[str, int], type[ev.Event]] = {}
+        self._any_of: dict[str, re.Pattern[str]] = {}  # per first terminal: its shapes as one alternation
+        self._compiled: dict[str, re.Pattern[str]] = {}  # the shapes compiled so far
         alts = compiler.alternatives(start) or []
         firsts: dict[str, Any] = {}
         for flat, node in alts:
             if not flat:
                 continue
             numbered = _number_groups(node, [0])
-            shape = _Shape(re.compile(compiler.regex(flat)), numbered)
+            shape = _Shape(compiler.regex(flat), numbered)
             self.by_first.setdefault(flat[0].name, []).append(shape)
             firsts[flat[0].name] = compiler.terminals[flat[0].name]
         # the contextual lexer's choice at the start state: lark's own order (BasicLexer's sort key)
@@ -141,15 +143,38 @@ class _StartShapes:
         self.first = re.compile("|".join(f"(?P<t{i}>{t.pattern.to_regexp()})" for i, t in enumerate(ordered)))
 
     def match(self, text: str) -> Payload | None:
+        found = self._shape(text)
+        if found is None:
+            return None
+        _, shape = found
+        regex = self._compiled.get(shape.pattern)
+        if regex is None:
+            regex = self._compiled[shape.pattern] = re.compile(shape.pattern)
+        full = regex.fullmatch(text)
+        assert full is not None
+        result: Payload = self._build(shape.node, full)
+        return result
+
+    def _shape(self, text: str) -> tuple[tuple[str, int], _Shape] | None:
+        """The first shape (in order) that matches the whole text, and its key; None when none does.
+
+        The shapes of one first terminal are tried as one alternation: the first alternative that
+        matches the whole text wins, as trying them one by one would find.
+        """
         m = self.first.match(text)
         if m is None or m.lastgroup is None:
             return None
-        for shape in self.by_first[self.names[int(m.lastgroup[1:])]]:
-            full = shape.regex.fullmatch(text)
-            if full is not None:
-                result: Payload = self._build(shape.node, full)
-                return result
-        return None
+        first = self.names[int(m.lastgroup[1:])]
+        any_of = self._any_of.get(first)
+        if any_of is None:
+            shapes = self.by_first[first]
+            any_of = self._any_of[first] = re.compile("|".join(f"(?P<s{k}>{shape.pattern})"
+                                                               for k, shape in enumerate(shapes)))
+        full = any_of.fullmatch(text)
+        if full is None or full.lastgroup is None:
+            return None
+        index = int(full.lastgroup[1:])
+        return (first, index), self.by_first[first][index]
 
     def kind(self, text: str) -> type[ev.Event] | None:
         """The class :meth:`match` would give, without building the payload; None when no shape matches.
@@ -158,17 +183,16 @@ class _StartShapes:
         class (``tests/test_fastpath.py`` checks the transformer's source for it), so the class is
         learnt from the first line of each shape.
         """
-        m = self.first.match(text)
-        if m is None or m.lastgroup is None:
+        found = self._shape(text)
+        if found is None:
             return None
-        for shape in self.by_first[self.names[int(m.lastgroup[1:])]]:
-            full = shape.regex.fullmatch(text)
-            if full is not None:
-                cls = self._kinds.get(shape.regex)
-                if cls is None:
-                    cls = self._kinds[shape.regex] = cast(Payload, self._build(shape.node, full))[0]
-                return cls
-        return None
+        key = found[0]
+        cls = self._kinds.get(key)
+        if cls is None:
+            built = self.match(text)
+            assert built is not None
+            cls = self._kinds[key] = built[0]
+        return cls
 
     def _build(self, node: _Node, m: re.Match[str]) -> Any:
         children: list[Any] = []

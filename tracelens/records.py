@@ -1,0 +1,77 @@
+"""The records of the logs, without the analysis: what ``parse`` needs (and imports alone, to start fast).
+
+:mod:`tracelens.api` re-exports these; the analysis itself lives there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from tracelens import parallel
+from tracelens.errors import InputError
+from tracelens.parse import events as ev
+from tracelens.parse.bulk import BulkParser
+from tracelens.parse.events import Event
+from tracelens.parse.parser import RecordParser, parse_records
+from tracelens.parse.summary import ParseSummary
+from tracelens.read.reader import ReadStats, check_inputs, plain_ranges, read_blocks, read_range, read_records
+
+
+def iter_events(paths: Sequence[str], stats: ReadStats, *, lenient: bool = False) -> Iterator[Event]:
+    """Every record of ``paths`` as a typed event, in input order.
+
+    Raises :class:`tracelens.errors.InputError` before yielding anything when a path cannot be
+    opened at all; ``stats`` fills in while the iterator is consumed.
+    """
+    check_inputs(paths)
+    return parse_records(read_records(paths, stats, lenient=lenient), lenient=lenient)
+
+
+def count_records(paths: Sequence[str], stats: ReadStats, summary: ParseSummary, *, lenient: bool = False,
+                  jobs: int = 1) -> None:
+    """Count every record by kind (``parse --summary``): only unparsed records are built, as examples.
+
+    With ``jobs`` > 1, a large plain file is split into byte ranges of whole lines counted by worker
+    processes and merged in input order: the counts and examples are those of one process.
+    """
+    check_inputs(paths)
+    if not lenient:
+        bulk = BulkParser()
+        for path in paths:
+            ranges = plain_ranges(path, jobs, parallel.MIN_SPLIT_BYTES) if jobs > 1 else None
+            if ranges is None:
+                for block in read_blocks([path], stats):
+                    bulk.count(block, summary, stats)
+                continue
+            stats.files.append(path)
+            for part_summary, part_stats in parallel.run_tasks(_count_range, [(path, a, b) for a, b in ranges], jobs):
+                summary.add_range(part_summary, stats.lines_by_file.get(path, 0))
+                stats.add_range(part_stats, path)
+        return
+    parser = RecordParser(lenient=lenient)
+    wanted = frozenset({ev.Unparsed})
+    for raw in read_records(paths, stats, lenient=lenient):
+        summary.add_result(parser.parse_or_kind(raw, wanted), raw.file)
+
+
+def _count_range(path: str, start: int, end: int) -> tuple[ParseSummary, ReadStats]:
+    """One worker's part of ``parse --summary``: the records of bytes ``start`` to ``end``."""
+    stats, summary, bulk = ReadStats(), ParseSummary(), BulkParser()
+    for block in read_range(path, start, end, stats):
+        bulk.count(block, summary, stats)
+    return summary, stats
+
+
+def _empty(stats: ReadStats) -> InputError | None:
+    """The error for an input with no log line at all (nothing, or blank lines only), else None."""
+    if stats.physical_lines > stats.blank_lines:
+        return None
+    what = "no log lines" if not stats.physical_lines else f"{stats.blank_lines} blank line(s) and no log line"
+    return InputError(f"{', '.join(stats.files)}: empty input, {what}")
+
+
+def check_not_empty(stats: ReadStats) -> None:
+    """Raise :class:`InputError` when what was read holds no log line (call it after reading)."""
+    error = _empty(stats)
+    if error is not None:
+        raise error
