@@ -90,9 +90,13 @@ def test_plain_ranges_cut_at_line_starts(tmp_path: Path) -> None:
     assert plain_ranges(str(path), 3, len(data) + 1) is None  # too small to be worth splitting
 
 
-def test_jobs_zero_means_every_core() -> None:
-    assert parallel.resolve_jobs(0) == parallel.available_cores() >= 1
-    assert parallel.resolve_jobs(3) == 3
+def test_jobs_zero_means_automatic(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parallel.resolve_jobs(0) == parallel.available_cores() >= 1  # counting: every core
+    assert parallel.resolve_jobs(3) == parallel.resolve_jobs(3, analysis=True) == 3  # as asked
+    monkeypatch.setattr(parallel, "available_cores", lambda: 2)
+    assert parallel.resolve_jobs(0, analysis=True) == 1  # two cores: the analysis stays in one process
+    monkeypatch.setattr(parallel, "available_cores", lambda: 8)
+    assert parallel.resolve_jobs(0, analysis=True) == 8
 
 
 @pytest.mark.usefixtures("split_small")

@@ -69,13 +69,13 @@ def _store_jobs(ctx: click.Context, _param: click.Parameter, value: int) -> int:
 
 JOBS = click.option(
     "--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N", expose_value=False, callback=_store_jobs,
-    help="Processes to use on a large log (0, the default: every available core). The output is the same for "
-         "any N.")
+    help="Processes to use on a large log. 0, the default: automatic (every core to count records; to analyse, "
+         "every core from 4 cores on). The output is the same for any N.")
 
 
-def _jobs() -> int:
-    """``--jobs`` of the running command, resolved (0: every available core)."""
-    return parallel.resolve_jobs(click.get_current_context().meta.get("tracelens.jobs", 0))
+def _jobs(analysis: bool = True) -> int:
+    """``--jobs`` of the running command, resolved (0: automatic, see :func:`parallel.resolve_jobs`)."""
+    return parallel.resolve_jobs(click.get_current_context().meta.get("tracelens.jobs", 0), analysis)
 
 
 @cli.command()
@@ -101,7 +101,7 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict
     stats = ReadStats()
     counts = ParseSummary()
     if summary:
-        count_records(files, stats, counts, lenient=lenient, jobs=_jobs())
+        count_records(files, stats, counts, lenient=lenient, jobs=_jobs(analysis=False))
     elif fmt == "jsonl":
         events = iter_events(files, stats, lenient=lenient)
         events_reporter.write_jsonl(events, sys.stdout, counts)

@@ -31,10 +31,21 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def resolve_jobs(jobs: int | None) -> int:
-    """``--jobs``: None or 0 means automatic (every available core); at least 1."""
+#: The analysis splits by web-server process automatically only from this many cores on. Every part
+#: reads every line and the parts' requests are sent back and merged: with two cores (often two
+#: threads of one core on virtual machines) that costs what it saves, and the parts' memory adds up.
+ANALYSIS_MIN_CORES = 4
+
+
+def resolve_jobs(jobs: int | None, analysis: bool = False) -> int:
+    """``--jobs``: None or 0 means automatic; at least 1.
+
+    Automatic is every available core for counting (``parse --summary``); for the analysis it is every
+    core from :data:`ANALYSIS_MIN_CORES` on, else one process.
+    """
     if not jobs:
-        return available_cores()
+        cores = available_cores()
+        return cores if not analysis or cores >= ANALYSIS_MIN_CORES else 1
     return max(1, jobs)
 
 
