@@ -93,9 +93,9 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict
     several): a typed event, a generic `message`, or `unparsed` with a reason. With --strict the
     records are written all the same, then any unparsed one makes the exit status 2.
     """
-    from tracelens.records import check_not_empty, count_records, iter_events
     from tracelens.parse.summary import ParseSummary
     from tracelens.read.reader import ReadStats
+    from tracelens.records import check_not_empty, count_records, iter_events
     from tracelens.reporters import events as events_reporter
 
     stats = ReadStats()

@@ -35,8 +35,8 @@ def export_command(files: tuple[str, ...], table: str, out: str, config: str | N
     CSV cells that a spreadsheet would take for a formula get a leading '. --table events reads the
     logs in chunks and needs no analysis (--config and --affinity-miss do not apply to it).
     """
-    from tracelens.records import iter_events
     from tracelens.read.reader import ReadStats
+    from tracelens.records import iter_events
     from tracelens.reporters import export as exporter
 
     to = exporter.target(out)  # an unusable OUT fails before the logs are read

@@ -36,7 +36,6 @@ from tracelens.read.reader import Block, RawRecord, ReadStats, line_records
 ROW = re.compile(r"\[([^\]\n.]*)(?:\.([0-9]{1,6}))?\] (\S+) (\S+) - ([A-Z]+:[^\n]*)\n|([^\n]*)\n")
 
 
-
 def counted_regex() -> re.Pattern[str]:
     """A line that is one record with a grammatical header: ``(second, "LEVEL: body")``.
 
@@ -72,10 +71,8 @@ class BulkParser:
         entries = self._entries
         found = entries.get(level_body)
         if found is None and level_body not in entries:
-            level, _, rest = level_body.partition(":")
-            # `LEVEL:x` is not a record; a `[` may start another record on the line: the per-line path
-            plain = not rest or (rest[0] == " " and "[" not in rest)
-            parsed = self.fast.body(level, rest[1:] if rest else None) if plain else None
+            split = _split(level_body)
+            parsed = self.fast.body(*split) if split is not None else None
             if parsed is not None:
                 found = (ev.Message if parsed[1] is None else parsed[1][0], parsed[0], parsed[1])
             if len(entries) >= CACHE_LIMIT:
@@ -83,30 +80,29 @@ class BulkParser:
             entries[level_body] = found
         return found
 
-    # ---------------------------------------------------------------- counting (parse --summary)
-
     def well_formed(self, level_body: str) -> bool:
         """Whether ``LEVEL: body`` is one record the fast path types (no interleaved record, a body the
-        grammar's structure takes): what a part needs to know of another part's records."""
+        grammar's structure takes): what a part of the analysis needs to know of another part's records."""
         known = self._well_formed.get(level_body)
         if known is None:
-            level, _, rest = level_body.partition(":")
-            lv = _LEVELS.get(level)
-            known = lv is not None and (not rest or (rest[0] == " " and "[" not in rest)) and (
-                self.fast.structure(lv, rest[1:] if rest else None) is not None)
+            split = _split(level_body)
+            level = _LEVELS.get(split[0]) if split is not None else None
+            known = split is not None and level is not None and self.fast.structure(level, split[1]) is not None
             if len(self._well_formed) >= CACHE_LIMIT:
                 self._well_formed.clear()
             self._well_formed[level_body] = known
         return known
+
+    # ---------------------------------------------------------------- counting (parse --summary)
 
     def kind(self, level_body: str) -> type[ev.Event] | None:
         """The class of ``LEVEL: body`` without its payload; None when the per-line path must decide."""
         kinds = self._kinds
         found = kinds.get(level_body)
         if found is None and level_body not in kinds:
-            level, _, rest = level_body.partition(":")
-            if not rest or (rest[0] == " " and "[" not in rest):
-                found = self.fast.kind(level, rest[1:] if rest else None)
+            split = _split(level_body)
+            if split is not None:
+                found = self.fast.kind(*split)
             if len(kinds) >= CACHE_LIMIT:
                 kinds.clear()
             kinds[level_body] = found
@@ -121,8 +117,8 @@ class BulkParser:
     def _count_text(self, file: str, text: str, summary: ParseSummary) -> bool:
         """Count a block whose every line is one grammatical record, in bulk; else False, nothing counted.
 
-        One ``findall`` of :data:`COUNTED` (the grammar's own header terminals) gives each line's
-        timestamp and its level and body; only distinct values are then checked: the calendar, once
+        One ``findall`` of :func:`counted_regex` (the grammar's own header terminals) gives each line's
+        second and its level and body; only distinct values are then checked: the calendar, once
         per timestamp, and the class, once per level and body.
         """
         found = self._counted.findall(text)
@@ -218,6 +214,17 @@ class BulkParser:
                 result[1], result[2], raw.line, raw.file):
             return self.parser.parse(raw)
         return result
+
+
+def _split(level_body: str) -> tuple[str, str | None] | None:
+    """``("LEVEL", body)`` of ``LEVEL: body`` (body None after a bare ``LEVEL:``); None when the
+    per-line path must decide: ``LEVEL:x`` is no record, and a ``[`` may start an interleaved one."""
+    level, _, rest = level_body.partition(":")
+    if not rest:
+        return level, None
+    if rest[0] != " " or "[" in rest:
+        return None
+    return level, rest[1:]
 
 
 _LEVELS = {level.value: level for level in ev.Level}
