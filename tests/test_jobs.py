@@ -8,6 +8,8 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.conftest import ROOT, SAMPLES, run_cli
 from tests.test_fastpath import LINES
@@ -132,3 +134,26 @@ def test_the_analysis_really_runs_in_parts(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(parallel, "run_tasks", lambda fn, tasks, n: seen.append(len(tasks)) or run(fn, tasks, n))
     report = api.analyze([str(path)], jobs=3)
     assert seen == [3] and report.requests
+
+
+@pytest.mark.usefixtures("split_small")
+@settings(max_examples=6, deadline=None)
+@given(seed=st.integers(0, 10_000), lines=st.integers(300, 4000), jobs=st.integers(2, 4))
+def test_generated_traces_give_the_same_analysis_whatever_jobs(tmp_path_factory: pytest.TempPathFactory, seed: int,
+                                                                 lines: int, jobs: int) -> None:
+    """Any generated trace (processes, outages, failovers, plus damage): the same JSON for 1 and N jobs."""
+    path = _generated(tmp_path_factory.mktemp("jobs"), lines, seed)
+    one = json_report_text(path, 1)
+    assert json_report_text(path, jobs) == one
+    counted = _count(path, 1)
+    assert _count(path, jobs) == counted
+
+
+def json_report_text(path: Path, jobs: int) -> str:
+    import io
+
+    from tracelens.reporters.json_report import write_json
+
+    out = io.StringIO()
+    write_json(api.analyze([str(path)], jobs=jobs), out)
+    return out.getvalue()
