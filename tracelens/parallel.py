@@ -8,13 +8,11 @@ order the workers finish in: what is merged from them is the same for any number
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import re
 import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -53,6 +51,9 @@ def run_tasks(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], jobs: int)
     """``[fn(*task) for task in tasks]``, with up to ``jobs`` processes; results in task order."""
     if jobs < 2 or len(tasks) < 2:
         return [fn(*task) for task in tasks]
+    import multiprocessing  # here: a run in one process does not pay for importing them
+    from concurrent.futures import ProcessPoolExecutor
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
     with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)) - 1, mp_context=context) as pool:
