@@ -110,11 +110,11 @@ class BulkParser:
 
     def count(self, block: Block, summary: ParseSummary, stats: ReadStats) -> None:
         """Count the block's records by kind; only unparsed records are built (as examples)."""
-        if block.text is None or not self._count_text(block.file, block.text, summary):
+        if block.text is None or not self._count_text(block.file, block.text, block.line_count, summary):
             for result, _line in self.records(block, _UNPARSED, stats):
                 summary.add_result(result, block.file)
 
-    def _count_text(self, file: str, text: str, summary: ParseSummary) -> bool:
+    def _count_text(self, file: str, text: str, lines: int, summary: ParseSummary) -> bool:
         """Count a block whose every line is one grammatical record, in bulk; else False, nothing counted.
 
         One ``findall`` of :func:`counted_regex` (the grammar's own header terminals) gives each line's
@@ -122,7 +122,7 @@ class BulkParser:
         per timestamp, and the class, once per level and body.
         """
         found = self._counted.findall(text)
-        if len(found) != text.count("\n"):
+        if len(found) != lines:
             return False  # a line that is not a plain record: the block goes line by line
         second = self.fast.second
         for stamp in set(map(itemgetter(0), found)):

@@ -221,6 +221,9 @@ def _token(name: str, value: str) -> Token:
 
 
 _LEVELS = {level.value: level for level in ev.Level}
+# the start symbol of each structure shape, as grammar.message_start says (a bare PLUGIN line: `banner`)
+_START: dict[str, str | None] = {"empty": None, "located": "message", "indented": "bare_message",
+                                 "bare": "bare_message"}
 _FALLBACK = None  # a body the fast path leaves to the LALR parser
 
 
@@ -366,15 +369,16 @@ class FastParser:
     def kind(self, level: str, body: str | None) -> type[ev.Event] | None:
         """The event class of ``LEVEL: body`` without building its payload; None: the LALR path decides."""
         lv = _LEVELS.get(level)
-        parsed = None if lv is None else self._structure(lv, body)
-        if parsed is None:
+        parts = None if lv is None else self._parts(body)
+        if parts is None:
             return None
-        start = message_start(parsed)
+        shape, _, _, text = parts
+        start = _START[shape] if shape != "bare" or lv is not ev.Level.PLUGIN else "banner"
         if start is None:
             return ev.Message
-        cls = self.starts[start].kind(parsed.text)
+        cls = self.starts[start].kind(text)
         if cls is None:
-            payload = self._lalr(parsed.text, start)
+            payload = self._lalr(text, start)
             cls = ev.Message if payload is None else payload[0]
         return cls
 
@@ -383,20 +387,26 @@ class FastParser:
         return self._structure(level, body)
 
     def _structure(self, level: ev.Level, body: str | None) -> Body | None:
+        parts = self._parts(body)
+        return None if parts is None else Body(level, *parts)
+
+    def _parts(self, body: str | None) -> tuple[str, str | None, str | None, str] | None:
+        """``(shape, component, function, text)`` of a body, as the grammar's structure rules split it."""
         if not body:
-            return Body(level, "empty", None, None, "")
+            return "empty", None, None, ""
         if self.component.match(body):
             loc = self.located.fullmatch(body)
             if loc is None:
                 return _FALLBACK  # the lexer commits to `component: function:` and then fails: lark says why
-            return Body(level, "located", loc.group(1), loc.group(2), loc.group(3) or "")
+            component, function, text = loc.groups()
+            return "located", component, function, text or ""
         if body[0] == " ":
             ind = self.indented.fullmatch(body)
             if ind is None:
                 return _FALLBACK
-            return Body(level, "indented", None, None, ind.group(2))
+            return "indented", None, None, ind.group(2)
         if self.text.fullmatch(body):
-            return Body(level, "bare", None, None, body)
+            return "bare", None, None, body
         return _FALLBACK  # a body that starts with a tab or another space the grammar has no token for
 
     def message(self, body: Body) -> Payload | None:

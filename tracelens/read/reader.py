@@ -260,13 +260,14 @@ class Block(NamedTuple):
 
     ``text`` (clean UTF-8 without CR or NUL, every line ending in ``\\n``) is handed over whole, for the
     parse stage to split in one regular-expression pass; otherwise ``lines`` holds the decoded lines
-    without their line ends, as :func:`read_records` decodes them.
+    without their line ends, as :func:`read_records` decodes them. ``line_count``: how many lines.
     """
 
     file: str
     first_line: int
     text: str | None
     lines: list[str] | None
+    line_count: int
 
 
 def line_records(name: str, lineno: int, text: str, stats: ReadStats) -> list[RawRecord]:
@@ -359,11 +360,11 @@ def _line_blocks(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) 
         batch.append(text)
         if len(batch) >= 10_000:
             stats.physical_lines += len(batch)
-            yield Block(name, first, None, batch)
+            yield Block(name, first, None, batch, len(batch))
             batch = []
     if batch:
         stats.physical_lines += len(batch)
-        yield Block(name, first, None, batch)
+        yield Block(name, first, None, batch, len(batch))
 
 
 def _byte_blocks(name: str, data: BinaryIO, stats: ReadStats, block_bytes: int,
@@ -402,7 +403,7 @@ def _byte_blocks(name: str, data: BinaryIO, stats: ReadStats, block_bytes: int,
                 chunk, rest = chunk[:cut], chunk[cut:]
             count = chunk.count(b"\n")
             stats.bytes_read += len(chunk) - added
-            block = _decoded(name, lineno + 1, chunk, stats)
+            block = _decoded(name, lineno + 1, chunk, count, stats)
             lineno += count
             stats.physical_lines += count
             yield block
@@ -414,10 +415,10 @@ def _byte_blocks(name: str, data: BinaryIO, stats: ReadStats, block_bytes: int,
         stats.lines_by_file[name] = lineno
 
 
-def _decoded(name: str, first: int, chunk: bytes, stats: ReadStats) -> Block:
+def _decoded(name: str, first: int, chunk: bytes, count: int, stats: ReadStats) -> Block:
     if b"\r" not in chunk and b"\x00" not in chunk:
         try:
-            return Block(name, first, chunk.decode("utf-8"), None)
+            return Block(name, first, chunk.decode("utf-8"), None, count)
         except UnicodeDecodeError:
             pass
     lines = []
@@ -428,7 +429,7 @@ def _decoded(name: str, first: int, chunk: bytes, stats: ReadStats) -> Block:
             text = raw.decode("latin-1")
             stats.latin1_lines += 1
         lines.append(text.rstrip("\r\n"))
-    return Block(name, first, None, lines)
+    return Block(name, first, None, lines, count)
 
 
 def read_records(paths: Iterable[str], stats: ReadStats, lenient: bool = False) -> Iterator[RawRecord]:
