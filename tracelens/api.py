@@ -54,10 +54,7 @@ def _records(paths: Sequence[str], stats: ReadStats, lenient: bool, wanted: froz
     if lenient:
         parser = RecordParser(lenient=True)
         for raw in read_records(paths, stats, lenient=True):
-            event = parser.parse_or_kind(raw, wanted)
-            if isinstance(event, tuple) and event[0] in opens and not touch(event[1], event[2], raw.line, raw.file):
-                event = parser.parse(raw)
-            yield raw.file, iter(((event, raw.line),))
+            yield raw.file, iter(((parser.parse_or_open(raw, wanted, opens, touch), raw.line),))
         return
     bulk = BulkParser()
     for block in read_blocks(paths, stats):

@@ -23,6 +23,7 @@ from typing import Any
 
 from tracelens.config.plugin_cfg import DEFAULT_RETRY_INTERVAL, LoadBalance, PluginConfig
 from tracelens.parse import events as ev
+from tracelens.read.reader import log_order
 from tracelens.requests.assemble import Request
 from tracelens.state.members import DownInterval
 
@@ -179,10 +180,10 @@ class TraceFacts:
     @classmethod
     def merge(cls, parts: Sequence[TraceFacts], files: Sequence[str]) -> TraceFacts:
         """The facts one pass over every record would have learnt, from parts fed disjoint processes."""
-        rank = {name: i for i, name in enumerate(files)}
+        order = log_order(files)
 
         def at(where: tuple[str, int]) -> tuple[int, str, int]:
-            return rank.get(where[0], len(rank)), where[0], where[1]
+            return order(*where)
 
         out = cls()
         firsts = ("order", "clone_of", "logged_clones", "server_clones", "primary", "backup")

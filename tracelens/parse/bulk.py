@@ -209,11 +209,7 @@ class BulkParser:
 
     def _one(self, raw: RawRecord, wanted: frozenset[type[ev.Event]], opens: frozenset[type[ev.Event]],
              touch: Touch | None) -> Result:
-        result = self.parser.parse_or_kind(raw, wanted)
-        if isinstance(result, tuple) and result[0] in opens and touch is not None and not touch(
-                result[1], result[2], raw.line, raw.file):
-            return self.parser.parse(raw)
-        return result
+        return self.parser.parse_or_open(raw, wanted, opens, touch)
 
 
 def _split(level_body: str) -> tuple[str, str | None] | None:

@@ -9,7 +9,7 @@ rule becomes :class:`Message` (component, function and text kept).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any, cast
 
@@ -99,6 +99,17 @@ class RecordParser:
         if cls not in wanted:
             return cls, rec.pid, rec.tid
         return _event(raw, record_time(rec), rec.pid, rec.tid, rec.body, rec.payload)
+
+    def parse_or_open(self, raw: RawRecord, wanted: frozenset[type[ev.Event]], opens: frozenset[type[ev.Event]],
+                      touch: Callable[[str | None, str | None, int, str], bool] | None) -> ev.Event | tuple[
+                          type[ev.Event], str, str]:
+        """:meth:`parse_or_kind`, and the event too for a kind in ``opens`` when ``touch(pid, tid, line,
+        file)`` says no (a record that opens a request cut by the log's start, else only extends one)."""
+        result = self.parse_or_kind(raw, wanted)
+        if isinstance(result, tuple) and result[0] in opens and touch is not None and not touch(
+                result[1], result[2], raw.line, raw.file):
+            return self.parse(raw)
+        return result
 
     def parse(self, raw: RawRecord) -> ev.Event:
         rec = self._split(raw)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tracelens.parse import events as ev
-from tracelens.read.reader import ReadStats
+from tracelens.read.reader import ReadStats, log_order
 
 UNPARSED_EXAMPLES = 20
 
@@ -81,26 +81,25 @@ class ParseSummary:
 
     def add_range(self, part: ParseSummary, line_offset: int) -> None:
         """Add the counts of a later part of the input whose lines were numbered from 1."""
-        self.kinds.update(part.kinds)
-        self.records_by_file.update(part.records_by_file)
-        self.unparsed_by_file.update(part.unparsed_by_file)
-        self.unparsed_reasons.update(part.unparsed_reasons)
+        self._add_counts(part)
         room = UNPARSED_EXAMPLES - len(self.unparsed_examples)
         self.unparsed_examples.extend(dataclasses.replace(u, line=u.line + line_offset)
                                       for u in part.unparsed_examples[:max(room, 0)])
 
+    def _add_counts(self, part: ParseSummary) -> None:
+        self.kinds.update(part.kinds)
+        self.records_by_file.update(part.records_by_file)
+        self.unparsed_by_file.update(part.unparsed_by_file)
+        self.unparsed_reasons.update(part.unparsed_reasons)
+
     @classmethod
     def merge(cls, parts: Sequence[ParseSummary], files: Sequence[str]) -> ParseSummary:
         """The summary of parts that counted disjoint records of the same input (numbered alike)."""
-        rank = {name: i for i, name in enumerate(files)}
+        order = log_order(files)
         out = cls()
         for part in parts:
-            out.kinds.update(part.kinds)
-            out.records_by_file.update(part.records_by_file)
-            out.unparsed_by_file.update(part.unparsed_by_file)
-            out.unparsed_reasons.update(part.unparsed_reasons)
-        examples = sorted((u for part in parts for u in part.unparsed_examples),
-                          key=lambda u: (rank.get(u.file, len(rank)), u.file, u.line))
+            out._add_counts(part)
+        examples = sorted((u for part in parts for u in part.unparsed_examples), key=lambda u: order(u.file, u.line))
         out.unparsed_examples = examples[:UNPARSED_EXAMPLES]
         return out
 

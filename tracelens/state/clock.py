@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tracelens.parse import events as ev
+from tracelens.read.reader import log_order
 
 #: How far back a timestamp may be and still be a race between threads, not a jump of the clock.
 TOLERANCE = timedelta(seconds=1)
@@ -51,10 +52,10 @@ class ClockWatch:
     @classmethod
     def merge(cls, parts: Sequence[ClockWatch], files: Sequence[str]) -> ClockWatch:
         """The jumps of parts fed disjoint processes (a process's clock is its own), in log order."""
-        rank = {name: i for i, name in enumerate(files)}
+        order = log_order(files)
         out = cls()
         jumps = sorted((j for part in parts for j in part._jumps.values()),
-                       key=lambda j: (rank.get(j.file, len(rank)), j.file, j.lines[0] if j.lines else 0))
+                       key=lambda j: order(j.file, j.lines[0] if j.lines else 0))
         out._jumps = {(j.file, j.pid): j for j in jumps}
         return out
 

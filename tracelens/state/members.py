@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tracelens.parse import events as ev
+from tracelens.read.reader import log_order
 
 
 class MemberState(str, enum.Enum):
@@ -342,11 +343,7 @@ class MemberTracker:
         them, observations and restarts by their line, each file's last record — so that the result
         is the tracker one pass over every record would have built.
         """
-        order = {name: i for i, name in enumerate(files)}
-
-        def at(file: str, line: int) -> tuple[int, str, int]:
-            return order.get(file, len(order)), file, line
-
+        at = log_order(files)
         out = cls()
         created = sorted(((at(*part._created[key]), i, n, key, rec, part._created[key])
                           for i, part in enumerate(parts) for n, (key, rec) in enumerate(part.members.items())),
