@@ -68,6 +68,18 @@ def test_every_sample_counts_the_same_in_parts(path: Path) -> None:
 
 
 @pytest.mark.usefixtures("split_small")
+def test_a_file_given_twice_counts_the_same_in_parts(tmp_path: Path) -> None:
+    path = _generated(tmp_path, 2000, seed=8)
+    counts = {}
+    for jobs in (1, 3):
+        stats, summary = ReadStats(), ParseSummary()
+        api.count_records([str(path), str(path)], stats, summary, jobs=jobs)
+        counts[jobs] = (summary, stats)
+    assert counts[3] == counts[1]
+    assert counts[1][1].physical_lines == 2 * counts[1][1].lines_by_file[str(path)]
+
+
+@pytest.mark.usefixtures("split_small")
 def test_parse_summary_output_is_byte_identical(tmp_path: Path) -> None:
     path = _generated(tmp_path, 3000, seed=4)
     outputs = {jobs: run_cli("parse", "--summary", "--jobs", str(jobs), str(path)) for jobs in (1, 2, 4)}
@@ -124,6 +136,13 @@ def test_several_files_and_every_command_agree_whatever_jobs(tmp_path: Path) -> 
         outputs = [run_cli(*command, "--jobs", str(jobs), str(first), str(second)) for jobs in (1, 2, 3)]
         assert outputs[0].output == outputs[1].output == outputs[2].output, command
         assert outputs[0].exit_code == outputs[1].exit_code == outputs[2].exit_code
+
+
+@pytest.mark.usefixtures("split_small")
+def test_a_file_given_twice_is_analysed_the_same(tmp_path: Path) -> None:
+    path = _generated(tmp_path, 3000, seed=31)
+    outputs = [run_cli("analyze", "--format", "json", "--jobs", str(jobs), str(path), str(path)) for jobs in (1, 3)]
+    assert outputs[0].output == outputs[1].output
 
 
 @pytest.mark.usefixtures("split_small")

@@ -207,8 +207,12 @@ _PLAN_BYTES = 8 << 20  # the start of the log that decides how processes are sha
 
 
 def _parts(paths: Sequence[str], jobs: int, lenient: bool) -> int:
-    """How many parts the analysis is split into: one unless the input is large and may be read again."""
-    if jobs < 2 or lenient or STDIN in paths:
+    """How many parts the analysis is split into: one unless the input is large and may be read again.
+
+    A file given twice is read by one process: its records could not be put back in order by file
+    and line (both readings carry the same name and numbers).
+    """
+    if jobs < 2 or lenient or STDIN in paths or len(set(paths)) != len(paths):
         return 1
     size = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
     return jobs if size >= parallel.MIN_SPLIT_BYTES else 1

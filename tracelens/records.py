@@ -44,9 +44,11 @@ def count_records(paths: Sequence[str], stats: ReadStats, summary: ParseSummary,
                     bulk.count(block, summary, stats)
                 continue
             stats.files.append(path)
+            offset = 0  # the lines of this file before the range (a file given twice is numbered from 1 again)
             for part_summary, part_stats in parallel.run_tasks(_count_range, [(path, a, b) for a, b in ranges], jobs):
-                summary.add_range(part_summary, stats.lines_by_file.get(path, 0))
-                stats.add_range(part_stats, path)
+                summary.add_range(part_summary, offset)
+                stats.add_range(part_stats, path, offset)
+                offset += part_stats.lines_by_file.get(path, 0)
         return
     parser = RecordParser(lenient=lenient)
     wanted = frozenset({ev.Unparsed})

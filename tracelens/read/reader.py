@@ -63,9 +63,9 @@ class ReadStats:
     damage: list[str] = field(default_factory=list)  # e.g. a truncated .gz, with file and line
     lines_by_file: dict[str, int] = field(default_factory=dict)
 
-    def add_range(self, part: ReadStats, name: str) -> None:
-        """Add what was read of one byte range of ``name`` (lines numbered from 1 in ``part``)."""
-        offset = self.lines_by_file.get(name, 0)
+    def add_range(self, part: ReadStats, name: str, offset: int) -> None:
+        """Add what was read of one byte range of ``name`` whose first line is line ``offset + 1`` (its lines
+        were numbered from 1 in ``part``)."""
         self.physical_lines += part.physical_lines
         self.blank_lines += part.blank_lines
         self.bytes_read += part.bytes_read
