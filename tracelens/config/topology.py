@@ -118,7 +118,9 @@ class TraceFacts:
             self._at = (e.file, e.line)
             handler(self, e)
 
-    def _first(self, name: str, facts: dict[str, Any], key: str, value: Any = None) -> None:
+    def _first(self, name: str, key: str, value: Any = None) -> None:
+        """Learn ``key`` (with ``value``) in the facts called ``name`` unless already known, and where."""
+        facts: dict[str, Any] = getattr(self, name)
         if key not in facts:
             facts[key] = value
             self._where[(name, key)] = self._at
@@ -126,41 +128,41 @@ class TraceFacts:
     def _on_name(self, e: ev.Event) -> None:
         assert isinstance(e, ev.ServerName)
         self._named[(e.pid, e.tid)] = e.server
-        self._first("order", self.order, e.server)
+        self._first("order", e.server)
 
     def _on_clone_id(self, e: ev.Event) -> None:
         assert isinstance(e, ev.ServerCloneId)
         name = self._named.get((e.pid, e.tid))
         if name is not None:
-            self._first("clone_of", self.clone_of, name, e.clone_id)
-            self._first("logged_clones", self.logged_clones, name, e.clone_id)
+            self._first("clone_of", name, e.clone_id)
+            self._first("logged_clones", name, e.clone_id)
 
     def _on_compare(self, e: ev.Event) -> None:
         assert isinstance(e, ev.CloneCompare)
         self._compare[(e.pid, e.tid)] = e.server_clone_id
-        self._first("server_clones", self.server_clones, e.server_clone_id)
+        self._first("server_clones", e.server_clone_id)
 
     def _on_match(self, e: ev.Event) -> None:
         # `Match for clone 'X'` follows the comparison that matched: X has that server clone ID
         assert isinstance(e, ev.CloneMatch)
         clone = self._compare.pop((e.pid, e.tid), None)
         if clone:
-            self._first("clone_of", self.clone_of, e.server, clone)
-        self._first("order", self.order, e.server)
+            self._first("clone_of", e.server, clone)
+        self._first("order", e.server)
 
     def _on_list_add(self, e: ev.Event) -> None:
         assert isinstance(e, ev.ServerListAdd)
         if e.server_list is ev.ServerList.PRIMARY:
-            self._first("primary", self.primary, e.server)
+            self._first("primary", e.server)
         else:
-            self._first("backup", self.backup, e.server)
-        self._first("order", self.order, e.server)
+            self._first("backup", e.server)
+        self._first("order", e.server)
 
     def _on_weight(self, e: ev.Event) -> None:
         assert isinstance(e, ev.WeightState)
         self.max_weight[e.server] = e.max_weight
         self._where[("max_weight", e.server)] = self._at
-        self._first("order", self.order, e.server)
+        self._first("order", e.server)
 
     def _on_group(self, e: ev.Event) -> None:
         assert isinstance(e, ev.WeightsCheck)
@@ -175,7 +177,7 @@ class TraceFacts:
 
     def _on_member(self, e: ev.Event) -> None:
         # registered only for the event kinds that name a member (see _FACT_HANDLERS)
-        self._first("order", self.order, getattr(e, "server"))  # noqa: B009
+        self._first("order", getattr(e, "server"))  # noqa: B009
 
     @classmethod
     def merge(cls, parts: Sequence[TraceFacts], files: Sequence[str]) -> TraceFacts:
@@ -192,7 +194,7 @@ class TraceFacts:
                          for n, (key, value) in enumerate(getattr(part, name).items())),
                         key=lambda t: t[:3])
         for *_, name, key, value in learnt:
-            out._first(name, getattr(out, name), key, value)
+            out._first(name, key, value)
         weights = sorted(((at(part._where[("max_weight", key)]), key, value)
                           for part in parts for key, value in part.max_weight.items()), key=lambda t: t[0])
         for _, key, value in weights:  # the last one logged wins, as in one pass

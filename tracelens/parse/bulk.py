@@ -25,7 +25,7 @@ from operator import itemgetter
 from typing import Any
 
 from tracelens.parse import events as ev
-from tracelens.parse.fastpath import CACHE_LIMIT, FastParser
+from tracelens.parse.fastpath import CACHE_LIMIT, LEVELS, FastParser
 from tracelens.parse.grammar import Body, build_parser
 from tracelens.parse.parser import RecordParser, build_event
 from tracelens.parse.summary import ParseSummary
@@ -86,7 +86,7 @@ class BulkParser:
         known = self._well_formed.get(level_body)
         if known is None:
             split = _split(level_body)
-            level = _LEVELS.get(split[0]) if split is not None else None
+            level = LEVELS.get(split[0]) if split is not None else None
             known = split is not None and level is not None and self.fast.structure(level, split[1]) is not None
             if len(self._well_formed) >= CACHE_LIMIT:
                 self._well_formed.clear()
@@ -223,7 +223,6 @@ def _split(level_body: str) -> tuple[str, str | None] | None:
     return level, rest[1:]
 
 
-_LEVELS = {level.value: level for level in ev.Level}
 _MICRO = {n: 10 ** (6 - n) for n in range(1, 7)}  # a fraction's digits -> microseconds
 
 

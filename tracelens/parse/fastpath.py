@@ -33,7 +33,7 @@ from lark import Lark, Token
 from lark.grammar import Rule, Terminal
 
 from tracelens.parse import events as ev
-from tracelens.parse.grammar import Body, _ToEvents, asctime, build_parser, clftime, message_start
+from tracelens.parse.grammar import Body, _ToEvents, asctime, build_parser, clftime, message_start, start_symbol
 
 Payload = tuple[type[ev.Event], dict[str, Any]]
 # shapes whose optional parts overlap (`" retry count " INT` versus `" retry " WORD`): the lexer decides
@@ -220,10 +220,8 @@ def _token(name: str, value: str) -> Token:
     return tok
 
 
-_LEVELS = {level.value: level for level in ev.Level}
-# the start symbol of each structure shape, as grammar.message_start says (a bare PLUGIN line: `banner`)
-_START: dict[str, str | None] = {"empty": None, "located": "message", "indented": "bare_message",
-                                 "bare": "bare_message"}
+#: The level words of the grammar, by their text.
+LEVELS = {level.value: level for level in ev.Level}
 _FALLBACK = None  # a body the fast path leaves to the LALR parser
 
 
@@ -284,7 +282,7 @@ class FastParser:
         self.indented = re.compile(rf"(?>({t['INDENT']}))(?>({t['TEXT']}))")
         self._seconds: dict[str, tuple[datetime, bool] | None] = {}  # text -> (datetime, 8.5 style) or invalid
         self._ids: set[str] = set()
-        self._bodies: dict[str, dict[str, tuple[Body, Payload | None] | None]] = {lv: {} for lv in _LEVELS}
+        self._bodies: dict[str, dict[str, tuple[Body, Payload | None] | None]] = {lv: {} for lv in LEVELS}
 
     def split(self, text: str) -> FastRecord | None:
         """A :class:`FastRecord` (as a plain tuple: one is made per line), or None to take the LALR path."""
@@ -339,7 +337,7 @@ class FastParser:
         if entry is None:
             if key in bodies:
                 return None  # known to need the LALR path
-            entry = self._body(_LEVELS[level], body)
+            entry = self._body(LEVELS[level], body)
             if len(bodies) >= CACHE_LIMIT:
                 bodies.clear()
             bodies[key] = entry
@@ -361,19 +359,19 @@ class FastParser:
         return value
 
     def _body(self, level: ev.Level, body: str | None) -> tuple[Body, Payload | None] | None:
-        parsed = self._structure(level, body)
+        parsed = self.structure(level, body)
         if parsed is None:
             return _FALLBACK
         return parsed, self.message(parsed)
 
     def kind(self, level: str, body: str | None) -> type[ev.Event] | None:
         """The event class of ``LEVEL: body`` without building its payload; None: the LALR path decides."""
-        lv = _LEVELS.get(level)
-        parts = None if lv is None else self._parts(body)
-        if parts is None:
+        lv = LEVELS.get(level)
+        parts = self._parts(body)
+        if lv is None or parts is None:
             return None
         shape, _, _, text = parts
-        start = _START[shape] if shape != "bare" or lv is not ev.Level.PLUGIN else "banner"
+        start = start_symbol(lv, shape)
         if start is None:
             return ev.Message
         cls = self.starts[start].kind(text)
@@ -384,9 +382,6 @@ class FastParser:
 
     def structure(self, level: ev.Level, body: str | None) -> Body | None:
         """The body's structure (located, indented, bare, empty), or None when the LALR parser must decide."""
-        return self._structure(level, body)
-
-    def _structure(self, level: ev.Level, body: str | None) -> Body | None:
         parts = self._parts(body)
         return None if parts is None else Body(level, *parts)
 

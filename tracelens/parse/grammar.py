@@ -116,11 +116,16 @@ class Body:
 
 def message_start(body: Body) -> str | None:
     """The start symbol that types this body's message; None for an empty body."""
-    if body.shape == "empty":
+    return start_symbol(body.level, body.shape)
+
+
+def start_symbol(level: ev.Level, shape: str) -> str | None:
+    """The start symbol for a body of this level and structure shape; None for an empty body."""
+    if shape == "empty":
         return None
-    if body.shape == "located":
+    if shape == "located":
         return "message"
-    if body.level is ev.Level.PLUGIN and body.shape == "bare":
+    if level is ev.Level.PLUGIN and shape == "bare":
         return "banner"
     return "bare_message"
 

@@ -321,12 +321,9 @@ def plain_ranges(path: str, parts: int, min_bytes: int) -> list[tuple[int, int]]
         return None
     name, stream = _open(path)
     try:
-        if stream.read(2) == _GZIP_MAGIC:
-            return None
-        stream.seek(0)
-        _, encoding, newline = _sniff(name, stream, [])
-        if encoding != "utf-8-sig" or newline != "\n":
-            return None
+        data, encoding, newline = _sniff(name, stream, [])
+        if data is not stream or encoding != "utf-8-sig" or newline != "\n":
+            return None  # decompressed (gzip), UTF-16 or CR-only: read by one process
         size = os.path.getsize(path)
         cuts = [0]
         for i in range(1, parts):
@@ -458,22 +455,11 @@ def read_records(paths: Iterable[str], stats: ReadStats, lenient: bool = False) 
 
 def _strict(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) -> Iterator[RawRecord]:
     lineno = 0
-    blank = 0
     try:
         for lineno, text in lines:
-            if not text or text.isspace():
-                blank += 1
-            elif text.find("[", 1) < 0:  # the usual case: one record on the line
-                yield RawRecord(name, lineno, text)
-            else:
-                pieces = _split(text)
-                stats.split_records += len(pieces) - 1
-                for piece in pieces:
-                    yield RawRecord(name, lineno, piece)
+            yield from line_records(name, lineno, text, stats)
     finally:
-        # counted once per file, not per line: this loop is the hot path of every command
-        stats.physical_lines += lineno
-        stats.blank_lines += blank
+        stats.physical_lines += lineno  # counted once per file, not per line
 
 
 def _lenient(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) -> Iterator[RawRecord]:
