@@ -349,6 +349,31 @@ def test_chunks_append_to_one_text_file(tmp_path: Path, monkeypatch: pytest.Monk
     assert raw.count(b"kind,file,line") == (1 if fmt.startswith("csv") else 0)
 
 
+@pytest.mark.parametrize("table", ["requests", "sessions", "findings", "members"])
+def test_analysis_tables_written_in_chunks_are_the_table_written_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report: Report, table: str) -> None:
+    whole = {fmt: tmp_path / f"whole.{fmt}" for fmt in ("csv", "jsonl", "parquet")}
+    for fmt, out in whole.items():
+        exporter.write_table(report, table, exporter.target(str(out)))
+    rows = len(api_frame(report, table))
+    assert rows >= 2, "the sample must give the table several rows for chunks to mean anything"
+    for fmt, out in whole.items():
+        chunked = tmp_path / f"chunked.{fmt}"
+        assert exporter.write_table(report, table, exporter.target(str(chunked)), chunk=1) == rows
+        if fmt == "parquet":
+            assert pq.ParquetFile(chunked).metadata.num_row_groups == rows
+            pd.testing.assert_frame_equal(pd.read_parquet(chunked), pd.read_parquet(out))
+        else:
+            assert chunked.read_bytes() == out.read_bytes()
+
+
+def test_frames_of_gives_chunks_of_the_whole_table(report: Report) -> None:
+    chunks = list(frames.frames_of(report, "requests", 2))
+    assert [len(c) for c in chunks[:-1]] == [2] * (len(chunks) - 1) and 1 <= len(chunks[-1]) <= 2
+    whole = pd.concat(chunks, ignore_index=True)
+    pd.testing.assert_frame_equal(whole, report.requests_frame())
+
+
 # ---------------------------------------------------------------- errors: one line, exit 2, no file
 
 

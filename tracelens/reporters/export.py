@@ -12,8 +12,8 @@ JSON text. Two differences, both on purpose:
   numbers, which ``pandas.read_csv(..., parse_dates=[...])`` and ``pandas.read_json(..., lines=True)``
   read back.
 
-The events table is written in chunks of :data:`EVENTS_CHUNK` records, so that memory does not grow with
-the log. A file is written beside its target and renamed into place at the end: a failed run leaves
+Every table is written in chunks of :data:`EVENTS_CHUNK` rows, so that memory does not grow with
+the log (the events table) and the report is never copied whole into one frame (the analysis tables). A file is written beside its target and renamed into place at the end: a failed run leaves
 no half-written table behind. pandas and pyarrow are imported only when a table is written.
 """
 
@@ -88,18 +88,22 @@ def target(out: str) -> Target:
 # ---------------------------------------------------------------- what is written
 
 
-def write_table(report: Report, table: str, to: Target) -> int:
-    """Write one analysis table (requests, sessions, findings, members); returns the number of rows."""
-    makers: dict[str, Callable[[], pd.DataFrame]] = {
-        "requests": report.requests_frame, "sessions": report.sessions_frame,
-        "findings": report.findings_frame, "members": report.members_frame,
-    }
-    if table not in makers:
+def write_table(report: Report, table: str, to: Target, chunk: int | None = None) -> int:
+    """Write one analysis table (requests, sessions, findings, members); returns the number of rows.
+
+    The rows are typed and written ``chunk`` (:data:`EVENTS_CHUNK`) at a time, as the events are: the
+    table is never held whole in memory beside the report.
+    """
+    from tracelens.reporters import frames
+
+    if table not in frames.TABLE_ROWS:
         raise TracelensError(f"no table {table}; the tables are {', '.join(TABLES)}")
-    frame = makers[table]()
-    with _writer(to, frame.iloc[:0]) as write:
-        write(frame)
-    return len(frame)
+    rows = 0
+    with _writer(to, frames.empty_table(table)) as write:
+        for frame in frames.frames_of(report, table, chunk or EVENTS_CHUNK):
+            write(frame)
+            rows += len(frame)
+    return rows
 
 
 def write_events(events: Iterable[Event], to: Target, chunk: int | None = None) -> int:

@@ -27,9 +27,10 @@ import enum
 import json
 import types
 import typing
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
+from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
 import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # typed only with pandas-stubs
@@ -288,37 +289,31 @@ def _verdict_dict(v: RequestVerdict) -> dict[str, Any]:
             "expected": list(v.expected), "cluster": v.cluster, "disagreements": list(v.disagreements)}
 
 
-def requests_frame(report: Report) -> pd.DataFrame:
+def request_rows(report: Report) -> Iterator[dict[str, Any]]:
     """One row per request, in the analysis's order, with its verdict and the verdict's reason."""
-    rows = [
-        {"request_index": i, **request_dict(r), **_verdict_dict(v)}
-        for i, (r, v) in enumerate(zip(report.requests, report.verdicts, strict=True))
-    ]
-    return _frame(rows, REQUESTS)
+    for i, (r, v) in enumerate(zip(report.requests, report.verdicts, strict=True)):
+        yield {"request_index": i, **request_dict(r), **_verdict_dict(v)}
 
 
-def sessions_frame(report: Report) -> pd.DataFrame:
+def session_rows(report: Report) -> Iterator[dict[str, Any]]:
     """One row per request of each session (sessions in order of their first request), with its verdict."""
-    rows = []
     for s in report.sessions:
         for step, st in enumerate(s.steps):
             v = report.verdicts[st.index]
-            rows.append({
+            yield {
                 "session_id": s.session_id, "step": step, "request_index": st.index, "time": st.time,
                 "pid": st.pid, "tid": st.tid, "file": st.file, "line": st.line, "served_by": st.served_by,
                 "clone_ids": list(st.clone_ids), "verdict": v.verdict.value, "reason": v.reason,
-            })
-    return _frame(rows, SESSIONS)
+            }
 
 
-def findings_frame(report: Report) -> pd.DataFrame:
+def finding_rows(report: Report) -> Iterator[dict[str, Any]]:
     """One row per finding, in the order the rules reported them."""
-    return _frame([finding_dict(f) for f in report.findings], FINDINGS)
+    return (finding_dict(f) for f in report.findings)
 
 
-def members_frame(report: Report) -> pd.DataFrame:
+def member_rows(report: Report) -> Iterator[dict[str, Any]]:
     """One row per (pid, member, down interval); a member never marked down has one row, interval empty."""
-    rows = []
     for key in sorted(report.tracker.members):
         rec = report.tracker.members[key]
         member = member_dict(rec)
@@ -326,9 +321,50 @@ def members_frame(report: Report) -> pd.DataFrame:
         member.pop("down_intervals")
         member.update({f"counters_{name}": counters.get(name) for name in _COUNTERS})
         if not rec.intervals:
-            rows.append(member)
+            yield member
         for n, iv in enumerate(rec.intervals):
             interval = interval_dict(iv)
             del interval["pid"], interval["member"]
-            rows.append({**member, "interval": n, **interval})
-    return _frame(rows, MEMBERS)
+            yield {**member, "interval": n, **interval}
+
+
+#: Each analysis table: the rows of a report, and the columns they fill.
+TABLE_ROWS: dict[str, tuple[Callable[[Report], Iterator[dict[str, Any]]], Schema]] = {
+    "requests": (request_rows, REQUESTS), "sessions": (session_rows, SESSIONS),
+    "findings": (finding_rows, FINDINGS), "members": (member_rows, MEMBERS),
+}
+
+
+def frames_of(report: Report, table: str, chunk: int) -> Iterator[pd.DataFrame]:
+    """The rows of an analysis ``table`` as typed frames of at most ``chunk`` rows (none: no rows)."""
+    rows, schema = TABLE_ROWS[table]
+    it = rows(report)
+    while batch := list(islice(it, chunk)):
+        yield _frame(batch, schema)
+
+
+def empty_table(table: str) -> pd.DataFrame:
+    """An analysis ``table`` without rows: its columns and their types."""
+    return _frame([], TABLE_ROWS[table][1])
+
+
+def table_frame(report: Report, table: str) -> pd.DataFrame:
+    """The whole analysis ``table`` as one typed frame."""
+    rows, schema = TABLE_ROWS[table]
+    return _frame(list(rows(report)), schema)
+
+
+def requests_frame(report: Report) -> pd.DataFrame:
+    return table_frame(report, "requests")
+
+
+def sessions_frame(report: Report) -> pd.DataFrame:
+    return table_frame(report, "sessions")
+
+
+def findings_frame(report: Report) -> pd.DataFrame:
+    return table_frame(report, "findings")
+
+
+def members_frame(report: Report) -> pd.DataFrame:
+    return table_frame(report, "members")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import IO, Any
 
 from tracelens import __version__
@@ -17,6 +18,21 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 
 def report_dict(report: Report) -> dict[str, Any]:
+    """The whole report as one object (what ``json.load`` gives back from :func:`write_json`)."""
+    data = _head(report)
+    for key, rows in _rows(report).items():
+        data[key] = list(rows)
+    return data
+
+
+def _rows(report: Report) -> dict[str, Iterator[dict[str, Any]]]:
+    """The lists that grow with the log, last in the object, as items made one at a time."""
+    return {"sessions": (session_dict(s) for s in report.sessions),
+            "findings": (finding_dict(f) for f in report.findings)}
+
+
+def _head(report: Report) -> dict[str, Any]:
+    """Everything but :func:`_rows`: a size that does not grow with the log."""
     acc = report.accounting
     partial = sum(1 for r in report.requests if r.partial)
     topo = report.topology
@@ -73,13 +89,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             for c in topo.clusters for m in c.members
         ],
         "processes": [{"pid": pid, "members": members} for pid, members in processes.items()],
-        "sessions": [session_dict(s) for s in report.sessions],
-        "findings": [finding_dict(f) for f in report.findings],
     }
-
-
-# the lists that grow with the log: one item per line, encoded by json's C encoder
-_ROWS = ("sessions", "findings")
 
 
 def write_json(report: Report, out: IO[str]) -> None:
@@ -88,15 +98,16 @@ def write_json(report: Report, out: IO[str]) -> None:
     NOTE: ``json.dump`` with ``indent`` runs json's pure-Python encoder: on a million-line log it
     spent longer writing the sessions and findings than the replay took. Items of the long lists are
     written compactly by the C encoder, one per line, which also keeps the output greppable and
-    diffable; ``json.load`` reads the same object.
+    diffable; ``json.load`` reads the same object. Those items are made as they are written, so that
+    the output never holds a second copy of the sessions and findings in memory.
     """
-    data = report_dict(report)
-    head = {k: v for k, v in data.items() if k not in _ROWS}
-    text = json.dumps(head, ensure_ascii=False, indent=2)
+    text = json.dumps(_head(report), ensure_ascii=False, indent=2)
     out.write(text[:-2])  # without the closing "\n}"
-    for key in _ROWS:
+    for key, rows in _rows(report).items():
         out.write(f',\n  "{key}": [')
-        for i, item in enumerate(data[key]):
-            out.write(("\n    " if i == 0 else ",\n    ") + json.dumps(item, ensure_ascii=False))
-        out.write("\n  ]" if data[key] else "]")
+        written = 0
+        for item in rows:
+            out.write(("\n    " if written == 0 else ",\n    ") + json.dumps(item, ensure_ascii=False))
+            written += 1
+        out.write("\n  ]" if written else "]")
     out.write("\n}\n")
