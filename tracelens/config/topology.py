@@ -57,12 +57,25 @@ class ClusterModel:
     separator: str
     source: Source
     members_complete: bool = True  # False: the trace shows clone IDs of members it never names
+    # the first member of each name and of each clone ID: the replay asks several times per request
+    _by_name: dict[str, MemberModel] = field(init=False, repr=False, compare=False)
+    _by_clone: dict[str, MemberModel] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, MemberModel] = {}
+        by_clone: dict[str, MemberModel] = {}
+        for m in self.members:
+            by_name.setdefault(m.name, m)
+            if m.clone_id is not None:
+                by_clone.setdefault(m.clone_id, m)
+        object.__setattr__(self, "_by_name", by_name)
+        object.__setattr__(self, "_by_clone", by_clone)
 
     def member(self, name: str) -> MemberModel | None:
-        return next((m for m in self.members if m.name == name), None)
+        return self._by_name.get(name)
 
     def by_clone(self, clone_id: str) -> MemberModel | None:
-        return next((m for m in self.members if m.clone_id == clone_id), None)
+        return self._by_clone.get(clone_id)
 
     @property
     def has_clone_ids(self) -> bool:
