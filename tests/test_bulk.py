@@ -22,7 +22,7 @@ from tracelens.parse import events as ev
 from tracelens.parse.bulk import BulkParser
 from tracelens.parse.parser import parse_records
 from tracelens.parse.summary import ParseSummary
-from tracelens.read.reader import ReadStats, read_blocks, read_records
+from tracelens.read.reader import BLOCK_BYTES, ReadStats, read_blocks, read_records
 from tracelens.reporters.json_report import report_dict
 
 EVERY_KIND = frozenset(cls for cls in vars(ev).values() if isinstance(cls, type) and issubclass(cls, ev.Event))
@@ -33,7 +33,7 @@ def per_line(path: Path) -> tuple[list[ev.Event], ReadStats]:
     return list(parse_records(read_records([str(path)], stats))), stats
 
 
-def bulk(path: Path, block_bytes: int = 4 << 20) -> tuple[list[ev.Event], ReadStats]:
+def bulk(path: Path, block_bytes: int = BLOCK_BYTES) -> tuple[list[ev.Event], ReadStats]:
     stats = ReadStats()
     parser = BulkParser()
     events = []
@@ -50,7 +50,7 @@ def counted(path: Path, lenient: bool) -> tuple[ParseSummary, ReadStats]:
     return summary, stats
 
 
-def assert_same(path: Path, block_bytes: int = 4 << 20) -> None:
+def assert_same(path: Path, block_bytes: int = BLOCK_BYTES) -> None:
     try:
         expected, expected_stats = per_line(path)
     except InputError as refused:  # e.g. a file of NULs: refused as binary by both paths, alike

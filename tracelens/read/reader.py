@@ -28,7 +28,7 @@ STDIN = "-"
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_SLICE = 4096
 _SNIFF_BYTES = 65536
-BLOCK_BYTES = 4 << 20  # what the bulk reader decodes and splits at once
+BLOCK_BYTES = 1 << 20  # what the bulk reader decodes and splits at once: its rows are in memory together
 # Text has few control characters; a capture that is mostly control bytes is not a log
 _BINARY_RATIO = 0.10
 _TEXT_CONTROLS = {9, 10, 12, 13}
