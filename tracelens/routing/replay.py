@@ -73,11 +73,13 @@ def judge(
     previous: str | None,
     settings: RoutingSettings = DEFAULT_SETTINGS,
     previous_here: str | None = None,
+    shared: dict[object, object] | None = None,
 ) -> RequestVerdict:
     """The verdict for one request.
 
     ``previous`` served the session's previous request (in any process), ``previous_here`` its
-    previous request in this request's process.
+    previous request in this request's process. Reasons and expectations equal to one in ``shared``
+    are that one (a replay keeps a verdict per request; most say what many others say).
     """
     cluster = _cluster_for(topology, r)
     routed = r.attempts[-1].member if r.attempts else None
@@ -116,8 +118,12 @@ def judge(
     unknown = first.unknown_clones if first else ()
 
     def verdict(v: Verdict, reason: str) -> RequestVerdict:
+        expected = last.candidates if last else ()
+        if shared is not None:
+            reason = shared.setdefault(reason, reason)  # type: ignore[assignment]
+            expected = shared.setdefault(expected, expected)  # type: ignore[assignment]
         return RequestVerdict(
-            index=index, verdict=v, reason=reason, routed_to=routed, expected=last.candidates if last else (),
+            index=index, verdict=v, reason=reason, routed_to=routed, expected=expected,
             home=home, previous=previous, skipped=skipped, failed_attempts=failed, unknown_clones=unknown,
             disagreements=tuple(disagreements), evidence=r.evidence, cluster=cluster.name if cluster else None,
         )
@@ -211,11 +217,12 @@ def replay(requests: Sequence[Request], topology: Topology,
     last_here: dict[tuple[str, str], str] = {}
     order = sorted(range(len(requests)), key=lambda i: (requests[i].begin is None, requests[i].begin or 0, i))
     out: dict[int, RequestVerdict] = {}
+    shared: dict[object, object] = {}
     for i in order:
         r = requests[i]
         sid = r.session_id
         out[i] = judge(i, r, topology, last_served.get(sid) if sid else None, settings,
-                       last_here.get((sid, r.pid)) if sid else None)
+                       last_here.get((sid, r.pid)) if sid else None, shared)
         if sid and r.served_by:
             ids = [sid]
             if r.set_cookie is not None and r.set_cookie.valid and r.set_cookie.session_id != sid:
