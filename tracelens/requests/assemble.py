@@ -34,6 +34,8 @@ from tracelens.requests.cookies import (
 )
 from tracelens.state.members import MemberView
 
+#: Distinct session cookie values parsed once and shared, per assembler (emptied when full).
+COOKIE_CACHE = 50_000
 
 class AttemptOutcome(str, enum.Enum):
     SERVED = "served"
@@ -242,6 +244,16 @@ class RequestAssembler:
         self._separator = separator
         self._open: dict[tuple[str, str | None], _Open] = {}
         self._file: str | None = None
+        self._cookies: dict[str, SessionCookie] = {}
+
+    def _session_cookie(self, raw: str) -> SessionCookie:
+        """``raw`` parsed, one object per distinct value: the requests of a session share theirs."""
+        found = self._cookies.get(raw)
+        if found is None:
+            if len(self._cookies) >= COOKIE_CACHE:
+                self._cookies.clear()
+            found = self._cookies[raw] = parse_session_cookie(raw, self._separator)
+        return found
 
     # ---------------------------------------------------------------- driving
 
@@ -404,7 +416,7 @@ class RequestAssembler:
             o.affinity_source = ev.AffinitySource.SSL
             return
         if o.cookie is None:  # the retry pass reads the same cookie again
-            o.cookie = parse_session_cookie(e.value, self._separator)
+            o.cookie = self._session_cookie(e.value)
             o.cookie_line = e.line
             o.affinity_source = o.checking if o.checking is not None else ev.AffinitySource.COOKIE
 
@@ -413,7 +425,7 @@ class RequestAssembler:
         value = session_from_uri(e.uri)
         o.uri = o.uri or e.uri
         if value and o.cookie is None:
-            o.cookie = parse_session_cookie(value, self._separator)
+            o.cookie = self._session_cookie(value)
             o.cookie_line = e.line
             o.affinity_source = ev.AffinitySource.URL
 
@@ -424,7 +436,7 @@ class RequestAssembler:
         o.cookie_header_line = e.line
         if values and o.cookie is None:
             # the plug-in's own cookie read was not logged (older traces): the first one is what it uses
-            o.cookie = parse_session_cookie(values[0], self._separator)
+            o.cookie = self._session_cookie(values[0])
             o.cookie_line = e.line
             o.affinity_source = ev.AffinitySource.COOKIE
 
@@ -516,7 +528,7 @@ class RequestAssembler:
     def _on_set_cookie(self, o: _Open, e: ev.Event) -> None:
         assert isinstance(e, ev.SetCookieHeader)
         if e.name.upper() in self._cookie_names:
-            o.set_cookie = parse_session_cookie(e.value, self._separator)
+            o.set_cookie = self._session_cookie(e.value)
             o.set_cookie_line = e.line
 
     def _on_no_member(self, o: _Open, e: ev.Event) -> None:
