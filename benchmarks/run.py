@@ -11,7 +11,11 @@ their proportional set size, sampled from /proc every 20 ms, so that pages a for
 with its parent count once (where there is no /proc: the largest single process's peak RSS). With
 ``--repeat N`` the yardstick and the commands take turns N times and the best of each is kept, so
 that a machine whose speed drifts during the run weighs on both sides of the ratio. The last lines
-compare the figures with the targets of the "Performance" issue.
+compare the figures with the targets of the "Performance" issue. With ``--growth`` the analysis also
+runs on a trace four times as long (same seed), and the growth of its peak memory is compared with the
+target (at most 20% more).
+
+    python benchmarks/run.py --lines 1000000 --repeat 3 --growth
 """
 
 from __future__ import annotations
@@ -85,6 +89,16 @@ def measure(args: list[str]) -> tuple[float, int]:
     return wall, peak or usage.ru_maxrss
 
 
+def trace(lines: int, seed: int, data: Path) -> Path:
+    """The generated trace of ``lines`` lines for ``seed``, generated the first time it is asked for."""
+    path = data / f"tracelens-bench-{lines}-{seed}.log"
+    if not path.exists():
+        print(f"generating {path} ({lines:,} lines) ...", file=sys.stderr)
+        subprocess.run([sys.executable, str(HERE / "generate.py"), "--lines", str(lines), "--seed",
+                        str(seed), "--out", str(path)], check=True)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--lines", type=int, default=1_000_000)
@@ -93,15 +107,13 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")),
                         help="where generated traces are kept between runs")
     parser.add_argument("--repeat", type=int, default=1, help="runs per command; the best is reported")
+    parser.add_argument("--growth", action="store_true",
+                        help="also analyze a generated trace of 4x --lines and compare the peak memory")
     args = parser.parse_args()
+    if args.growth and args.file is not None:
+        parser.error("--growth compares generated traces: give --lines, not --file")
 
-    path = args.file
-    if path is None:
-        path = args.data / f"tracelens-bench-{args.lines}-{args.seed}.log"
-        if not path.exists():
-            print(f"generating {path} ({args.lines:,} lines) ...", file=sys.stderr)
-            subprocess.run([sys.executable, str(HERE / "generate.py"), "--lines", str(args.lines), "--seed",
-                            str(args.seed), "--out", str(path)], check=True)
+    path = args.file or trace(args.lines, args.seed, args.data)
     size_mb = path.stat().st_size / 1e6
     with path.open("rb") as f:
         lines = sum(1 for _ in f)
@@ -130,6 +142,13 @@ def main() -> None:
         print(f"  {name} within {limit:.0f}x the yardstick: {ratio:.1f}x  {'met' if ratio <= limit else 'NOT MET'}")
     rss = max(found["analyze"][1], found["parse --summary"][1]) / 1024
     print(f"  peak memory at most 250 MB: {rss:.0f} MB  {'met' if rss <= 250 else 'NOT MET'}")
+    if args.growth:
+        longer = trace(4 * args.lines, args.seed, args.data)
+        wall, peak = measure([*tracelens, "analyze", "--format", "json", str(longer)])
+        small = found["analyze"][1]
+        growth = peak / small - 1 if small else float("nan")
+        print(f"  analyze on {4 * args.lines:,} lines: {wall:.1f} s, {peak / 1024:.0f} MB; peak memory "
+              f"{growth:+.0%} from {args.lines:,} lines (at most +20%): {'met' if growth <= 0.2 else 'NOT MET'}")
 
 
 if __name__ == "__main__":
