@@ -176,3 +176,13 @@ def json_report_text(path: Path, jobs: int) -> str:
     out = io.StringIO()
     write_json(api.analyze([str(path)], jobs=jobs), out)
     return out.getvalue()
+
+
+def test_equal_verdict_reasons_are_one_object(tmp_path: Path) -> None:
+    # memory: a verdict is kept per request, and most say what many others say
+    report = api.analyze([str(_generated(tmp_path, 3000, seed=3))], jobs=1)
+    reasons = [v.reason for v in report.verdicts]
+    assert len(set(reasons)) < len(reasons) / 2
+    assert len({id(r) for r in reasons}) == len(set(reasons))
+    expected = [v.expected for v in report.verdicts]
+    assert len({id(e) for e in expected}) == len(set(expected))

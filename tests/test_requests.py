@@ -40,6 +40,16 @@ def trace(name: str) -> str:
 # ---------------------------------------------------------------- the failover sample, request by request
 
 
+def test_requests_carrying_one_cookie_value_share_one_parsed_cookie() -> None:
+    # memory: a session's requests hold one SessionCookie, not a copy each
+    requests = reconstruct([FAILOVER]).requests
+    assert [r.cookie.raw for r in requests if r.cookie] == [
+        f"0001{SESSION}:v544d031", f"0001{SESSION}:v544d031",
+        f"0002{SESSION}:v544d031:v544d0o0", f"0002{SESSION}:v544d031:v544d0o0"]
+    assert requests[0].cookie is requests[1].cookie and requests[2].cookie is requests[3].cookie
+    assert requests[1].cookie is not requests[2].cookie
+
+
 def test_failover_sample_gives_four_requests() -> None:
     requests = reconstruct([FAILOVER]).requests
     got = [
