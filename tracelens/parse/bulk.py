@@ -72,7 +72,8 @@ class BulkParser:
         found = entries.get(level_body)
         if found is None and level_body not in entries:
             split = _split(level_body)
-            parsed = self.fast.body(*split) if split is not None else None
+            # the fast path's own cache left out: this one is the cache
+            parsed = self.fast.parse_body(*split) if split is not None else None
             if parsed is not None:
                 found = (ev.Message if parsed[1] is None else parsed[1][0], parsed[0], parsed[1])
             if len(entries) >= CACHE_LIMIT:

@@ -125,8 +125,7 @@ class _StartShapes:
         self.transformer = transformer
         self.by_first: dict[str, list[_Shape]] = {}
         self._kinds: dict[tuple[str, int], type[ev.Event]] = {}
-        self._any_of: dict[str, re.Pattern[str]] = {}  # per first terminal: its shapes as one alternation
-        self._compiled: dict[str, re.Pattern[str]] = {}  # the shapes compiled so far
+        self._firsts: dict[str, _First] = {}  # by the group of `first` that matched: compiled when first used
         alts = compiler.alternatives(start) or []
         firsts: dict[str, Any] = {}
         for flat, node in alts:
@@ -143,20 +142,16 @@ class _StartShapes:
         self.first = re.compile("|".join(f"(?P<t{i}>{t.pattern.to_regexp()})" for i, t in enumerate(ordered)))
 
     def match(self, text: str) -> Payload | None:
-        found = self._shape(text)
+        found = self._alternative(text)
         if found is None:
             return None
-        _, shape = found
-        regex = self._compiled.get(shape.pattern)
-        if regex is None:
-            regex = self._compiled[shape.pattern] = re.compile(shape.pattern)
-        full = regex.fullmatch(text)
-        assert full is not None
-        result: Payload = self._build(shape.node, full)
+        full, first = found
+        result: Payload = first[2][full.lastgroup](full.groups())
         return result
 
-    def _shape(self, text: str) -> tuple[tuple[str, int], _Shape] | None:
-        """The first shape (in order) that matches the whole text, and its key; None when none does.
+    def _alternative(self, text: str) -> tuple[re.Match[str], _First] | None:
+        """The match of the alternation of the shapes that start with the lexer's first token, and
+        those shapes; None when none matches the whole text.
 
         The shapes of one first terminal are tried as one alternation: the first alternative that
         matches the whole text wins, as trying them one by one would find.
@@ -164,15 +159,34 @@ class _StartShapes:
         m = self.first.match(text)
         if m is None or m.lastgroup is None:
             return None
-        first = self.names[int(m.lastgroup[1:])]
-        any_of = self._any_of.get(first)
-        if any_of is None:
-            shapes = self.by_first[first]
-            any_of = self._any_of[first] = re.compile("|".join(f"(?P<s{k}>{shape.pattern})"
-                                                               for k, shape in enumerate(shapes)))
-        full = any_of.fullmatch(text)
+        first = self._firsts.get(m.lastgroup)
+        if first is None:
+            first = self._firsts[m.lastgroup] = self._compile_first(self.names[int(m.lastgroup[1:])])
+        full = first[1].fullmatch(text)
         if full is None or full.lastgroup is None:
             return None
+        return full, first
+
+    def _compile_first(self, first: str) -> _First:
+        """The alternation of the shapes that start with terminal ``first``, and a builder per shape.
+
+        NOTE: the payload is built from the alternation's own match (each shape's groups sit at a known
+        offset in it), by a builder made once per shape: matching the chosen shape a second time and
+        walking its call tree for every distinct body cost half of the fast path's time per body.
+        """
+        shapes = self.by_first[first]
+        any_of = re.compile("|".join(f"(?P<s{k}>{shape.pattern})" for k, shape in enumerate(shapes)))
+        builders = {f"s{k}": _builder(shape.node, any_of.groupindex[f"s{k}"], self.transformer)
+                    for k, shape in enumerate(shapes)}
+        return first, any_of, builders
+
+    def _shape(self, text: str) -> tuple[tuple[str, int], _Shape] | None:
+        """The first shape (in order) that matches the whole text, and its key; None when none does."""
+        found = self._alternative(text)
+        if found is None:
+            return None
+        full, (first, _, _) = found
+        assert full.lastgroup is not None
         index = int(full.lastgroup[1:])
         return (first, index), self.by_first[first][index]
 
@@ -194,18 +208,38 @@ class _StartShapes:
             cls = self._kinds[key] = built[0]
         return cls
 
-    def _build(self, node: _Node, m: re.Match[str]) -> Any:
-        children: list[Any] = []
-        for kind, value in node.children:
-            if kind == "tok":
-                name, group = value
-                children.append(_token(name, m.group(group)))
-            elif kind == "sub":
-                children.append(self._build(value, m))
-        if node.callback is None:
+
+Builder = Callable[[tuple[Any, ...]], Any]
+# a first terminal's name, its shapes as one alternation, and a builder per alternative (by group name)
+_First = tuple[str, re.Pattern[str], dict[str, Builder]]
+
+
+def _builder(node: _Node, offset: int, transformer: _ToEvents) -> Builder:
+    """What the transformer makes of ``node`` from the groups of a match (``Match.groups()``) in which
+    the shape's own group 1 is group ``offset + 1``: the same callbacks, with the same tokens, as the
+    LALR parser calls."""
+    parts: list[tuple[str | None, Any]] = []  # (terminal, index in the groups) or (None, a sub-builder)
+    for kind, value in node.children:
+        if kind == "tok":
+            name, group = value
+            parts.append((name, offset + group - 1))
+        elif kind == "sub":
+            parts.append((None, _builder(value, offset, transformer)))
+    token = _token
+    if node.callback is None:
+        def inline(groups: tuple[Any, ...]) -> Any:
+            children = [token(n, groups[i]) if n is not None else i(groups) for n, i in parts]
             return children[0] if len(children) == 1 else children
-        method: Callable[[list[Any]], Any] = getattr(self.transformer, node.callback)
-        return method(children)
+        return inline
+    method: Callable[[list[Any]], Any] = getattr(transformer, node.callback)
+    if all(n is not None for n, _ in parts):
+        def tokens_only(groups: tuple[Any, ...]) -> Any:
+            return method([token(n, groups[i]) for n, i in parts])
+        return tokens_only
+
+    def nested(groups: tuple[Any, ...]) -> Any:
+        return method([token(n, groups[i]) if n is not None else i(groups) for n, i in parts])
+    return nested
 
 
 def _token(name: str, value: str) -> Token:
@@ -359,10 +393,25 @@ class FastParser:
         return value
 
     def _body(self, level: ev.Level, body: str | None) -> tuple[Body, Payload | None] | None:
-        parsed = self.structure(level, body)
-        if parsed is None:
+        """What :meth:`body` gives, uncached: :meth:`structure`, then :meth:`message`."""
+        # NOTE: the two steps written out in one (a call costs about as much as a dictionary look-up):
+        # a large log has a distinct body in every few records, each typed here once
+        parts = self._parts(body)
+        if parts is None:
             return _FALLBACK
-        return parsed, self.message(parsed)
+        shape, component, function, text = parts
+        start = start_symbol(level, shape)
+        if start is None:
+            return Body(level, shape, component, function, text), None
+        payload = self.starts[start].match(text)
+        if payload is None:
+            payload = self._lalr(text, start)
+        return Body(level, shape, component, function, text), payload
+
+    def parse_body(self, level: str, body: str | None) -> tuple[Body, Payload | None] | None:
+        """:meth:`body`, for a caller that caches the result itself."""
+        lv = LEVELS.get(level)
+        return None if lv is None else self._body(lv, body)
 
     def kind(self, level: str, body: str | None) -> type[ev.Event] | None:
         """The event class of ``LEVEL: body`` without building its payload; None: the LALR path decides."""
