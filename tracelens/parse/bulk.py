@@ -17,6 +17,7 @@ proves the two paths give the same records, counts and analysis.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -49,7 +50,9 @@ def counted_regex() -> re.Pattern[str]:
         a=t["ASCTIME"], c=t["CLFTIME"], j=t["IBMI_JOB"], p=t["PROCID"]))
 
 
-Entry = tuple[type[ev.Event], Body, Any]  # the class, the parsed body and the payload (None: generic)
+# the class, the parsed body, the payload (None: generic), the class's constructor and its arguments
+# after the header (see :func:`tracelens.parse.events.constructor`)
+Entry = tuple[type[ev.Event], Body, Any, ev.Constructor, tuple[Any, ...]]
 Result = ev.Event | tuple[type[ev.Event], str, str]
 Touch = Callable[[str | None, str | None, int, str], bool]
 Keep = Callable[[str | None], bool]
@@ -75,7 +78,7 @@ class BulkParser:
             # the fast path's own cache left out: this one is the cache
             parsed = self.fast.parse_body(*split) if split is not None else None
             if parsed is not None:
-                found = (ev.Message if parsed[1] is None else parsed[1][0], parsed[0], parsed[1])
+                found = _entry(*parsed)
             if len(entries) >= CACHE_LIMIT:
                 entries.clear()
             entries[level_body] = found
@@ -206,11 +209,32 @@ class BulkParser:
                     unread[cls] += 1
                 continue
             time = stamp[0] if not fraction else stamp[0].replace(microsecond=int(fraction) * _MICRO[len(fraction)])
-            yield build_event(file, line, time, pid, tid, found[1], found[2]), line
+            yield found[3](file, line, time, pid, tid, found[4]), line
 
     def _one(self, raw: RawRecord, wanted: frozenset[type[ev.Event]], opens: frozenset[type[ev.Event]],
              touch: Touch | None) -> Result:
         return self.parser.parse_or_open(raw, wanted, opens, touch)
+
+
+def _entry(body: Body, payload: Any) -> Entry:
+    """The cache entry of a parsed body: what :func:`tracelens.parse.parser.build_event` would pass to
+    the class, made once per distinct body."""
+    if payload is None:
+        return ev.Message, body, None, _MESSAGE, (body.level, body.component, body.function, body.text)
+    cls, values = payload
+    own = _OWN_FIELDS.get(cls)
+    if own is None:
+        own = _OWN_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))[len(_COMMON):]
+    if len(values) != len(own) or not all(name in values for name in own):
+        # not the class's fields (a grammar callback in error): its own __init__ raises as it would
+        build_event("", 0, None, None, None, body, payload)
+    return (cls, body, payload, ev.constructor(cls),
+            (body.level, body.component, body.function, *[values[name] for name in own]))
+
+
+_COMMON = tuple(f.name for f in dataclasses.fields(ev.Event))
+_OWN_FIELDS: dict[type[ev.Event], tuple[str, ...]] = {}
+_MESSAGE = ev.constructor(ev.Message)
 
 
 def _split(level_body: str) -> tuple[str, str | None] | None:

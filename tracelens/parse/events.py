@@ -13,9 +13,11 @@ kinds and their fields. ``kind`` is the stable name used in JSON output.
 from __future__ import annotations
 
 import enum
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 
 class Level(str, enum.Enum):
@@ -700,3 +702,35 @@ def event_kinds() -> dict[str, type[Event]]:
             out[sub.kind] = sub
             stack.append(sub)
     return out
+
+
+E = TypeVar("E", bound=Event)
+#: ``make(file, line, time, pid, tid, rest)``: see :func:`constructor`.
+Constructor = Callable[[str, int, datetime | None, str | None, str | None, tuple[Any, ...]], Any]
+
+
+@functools.cache
+def constructor(cls: type[E]) -> Constructor:
+    """``make(file, line, time, pid, tid, rest)``, the same event as ``cls(file, line, time, pid, tid, *rest)``:
+    ``rest`` holds the level, component, function and the class's own fields, in field order.
+
+    NOTE: for speed. A frozen dataclass's ``__init__`` sets every field through ``object.__setattr__``
+    (plain assignment is refused), and keyword arguments cost a dictionary per call: building the events
+    of a large log spent a fifth of the analysis there. ``make`` creates the object and fills each slot
+    through the slot's own descriptor, with the calls written out once per class (the way ``dataclasses``
+    writes ``__init__``). The result is an ordinary instance of ``cls`` with every field set, so
+    equality, hash and repr are the dataclass's own (``tests/test_events.py`` checks every class).
+    """
+    names = [f.name for f in fields(cls)]
+    args = [f"a{i}" for i in range(len(names))]
+    env: dict[str, Any] = {"new": object.__new__, "cls": cls}
+    lines = [f"def make({', '.join(args[:5])}, rest):", "    o = new(cls)"]
+    if len(args) > 5:
+        lines.append(f"    {', '.join(args[5:])}, = rest")
+    for i, name in enumerate(names):
+        env[f"s{i}"] = getattr(cls, name).__set__  # the slot's member descriptor
+        lines.append(f"    s{i}(o, a{i})")
+    lines.append("    return o")
+    exec("\n".join(lines), env)  # the source is made above from the class's own field names only
+    make: Constructor = env["make"]
+    return make

@@ -1,0 +1,59 @@
+"""The events' fast constructor builds the very objects the dataclass ``__init__`` builds: for every
+event class, the same class, fields, equality, hash and repr, and the same refusal to be changed."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime
+
+import pytest
+
+from tracelens.parse import events as ev
+from tracelens.parse.bulk import _entry
+from tracelens.parse.grammar import Body
+
+KINDS = sorted(ev.event_kinds().values(), key=lambda cls: cls.kind)
+
+
+@pytest.mark.parametrize("cls", KINDS, ids=lambda cls: cls.kind)
+def test_constructor_builds_what_init_builds(cls: type[ev.Event]) -> None:
+    names = [f.name for f in dataclasses.fields(cls)]
+    header = ("f.log", 7, datetime(2024, 3, 11, 9, 0, 1, 5), "006a0070", "00001004")
+    # a distinct value per field, so that a value put in the wrong slot shows
+    rest = (ev.Level.TRACE, "ws_common", "websphereX", *[f"{name}-value" for name in names[8:]])
+    made = ev.constructor(cls)(*header, rest)
+    expected = cls(*header, *rest)
+    assert type(made) is cls
+    assert made == expected and expected == made
+    assert hash(made) == hash(expected)
+    assert repr(made) == repr(expected)
+    assert made.to_dict() == expected.to_dict()
+    assert [getattr(made, name) for name in names] == [*header, *rest]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.line = 8  # type: ignore[misc]
+    other = ev.constructor(cls)(*header[:1], 8, *header[2:], rest)
+    assert other != made
+
+
+def test_the_constructor_is_made_once_per_class() -> None:
+    assert ev.constructor(ev.CookieValue) is ev.constructor(ev.CookieValue)
+    assert ev.constructor(ev.CookieValue) is not ev.constructor(ev.CookieLookup)
+
+
+def test_a_cache_entry_holds_the_arguments_of_its_class_in_field_order() -> None:
+    body = Body(ev.Level.TRACE, "located", "ws_common", "f", "x")
+    # the payload's keys in another order than the fields: the entry puts them in field order
+    cls, _, _, make, rest = _entry(body, (ev.CookieValue, {"value": "v", "name": "n"}))
+    assert cls is ev.CookieValue and rest == (ev.Level.TRACE, "ws_common", "f", "n", "v")
+    assert make("f", 1, None, "p", "t", rest) == ev.CookieValue("f", 1, None, "p", "t", ev.Level.TRACE, "ws_common",
+                                                                 "f", name="n", value="v")
+    message = _entry(body, None)
+    assert message[0] is ev.Message and message[4] == (ev.Level.TRACE, "ws_common", "f", "x")
+
+
+def test_a_payload_that_does_not_fit_its_class_fails_as_the_class_would() -> None:
+    body = Body(ev.Level.TRACE, "located", "ws_common", "f", "x")
+    with pytest.raises(TypeError):
+        _entry(body, (ev.CookieValue, {"name": "n"}))
+    with pytest.raises(TypeError):
+        _entry(body, (ev.CookieValue, {"name": "n", "value": "v", "other": 1}))
