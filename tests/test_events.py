@@ -40,15 +40,26 @@ def test_the_constructor_is_made_once_per_class() -> None:
     assert ev.constructor(ev.CookieValue) is not ev.constructor(ev.CookieLookup)
 
 
+def test_a_constructor_may_skip_values_of_its_caller() -> None:
+    header = ("f", 1, None, "p", "t")
+    make = ev.constructor(ev.CookieValue, 2)
+    assert make(*header, ("mine", 0, ev.Level.TRACE, None, None, "n", "v")) == ev.CookieValue(
+        *header, ev.Level.TRACE, None, None, name="n", value="v")
+    with pytest.raises(ValueError):
+        make(*header, (ev.Level.TRACE, None, None, "n", "v"))
+
+
 def test_a_cache_entry_holds_the_arguments_of_its_class_in_field_order() -> None:
     body = Body(ev.Level.TRACE, "located", "ws_common", "f", "x")
     # the payload's keys in another order than the fields: the entry puts them in field order
-    cls, _, _, make, rest = _entry(body, (ev.CookieValue, {"value": "v", "name": "n"}))
-    assert cls is ev.CookieValue and rest == (ev.Level.TRACE, "ws_common", "f", "n", "v")
-    assert make("f", 1, None, "p", "t", rest) == ev.CookieValue("f", 1, None, "p", "t", ev.Level.TRACE, "ws_common",
-                                                                 "f", name="n", value="v")
+    entry = _entry(body, (ev.CookieValue, {"value": "v", "name": "n"}))
+    assert entry[0] is ev.CookieValue and entry[2:] == (ev.Level.TRACE, "ws_common", "f", "n", "v")
+    assert entry[1]("f", 1, None, "p", "t", entry) == ev.CookieValue("f", 1, None, "p", "t", ev.Level.TRACE,
+                                                                     "ws_common", "f", name="n", value="v")
     message = _entry(body, None)
-    assert message[0] is ev.Message and message[4] == (ev.Level.TRACE, "ws_common", "f", "x")
+    assert message[0] is ev.Message and message[2:] == (ev.Level.TRACE, "ws_common", "f", "x")
+    assert message[1]("f", 1, None, "p", "t", message) == ev.Message("f", 1, None, "p", "t", ev.Level.TRACE,
+                                                                     "ws_common", "f", text="x")
 
 
 def test_a_payload_that_does_not_fit_its_class_fails_as_the_class_would() -> None:

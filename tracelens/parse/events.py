@@ -710,9 +710,10 @@ Constructor = Callable[[str, int, datetime | None, str | None, str | None, tuple
 
 
 @functools.cache
-def constructor(cls: type[E]) -> Constructor:
-    """``make(file, line, time, pid, tid, rest)``, the same event as ``cls(file, line, time, pid, tid, *rest)``:
-    ``rest`` holds the level, component, function and the class's own fields, in field order.
+def constructor(cls: type[E], skip: int = 0) -> Constructor:
+    """``make(file, line, time, pid, tid, rest)``, the same event as ``cls(file, line, time, pid, tid, *rest)``,
+    where ``rest`` holds ``skip`` values that are not the event's, then the level, component, function
+    and the class's own fields, in field order.
 
     NOTE: for speed. A frozen dataclass's ``__init__`` sets every field through ``object.__setattr__``
     (plain assignment is refused), and keyword arguments cost a dictionary per call: building the events
@@ -720,13 +721,13 @@ def constructor(cls: type[E]) -> Constructor:
     through the slot's own descriptor, with the calls written out once per class (the way ``dataclasses``
     writes ``__init__``). The result is an ordinary instance of ``cls`` with every field set, so
     equality, hash and repr are the dataclass's own (``tests/test_events.py`` checks every class).
+    ``skip`` lets a cache keep its own values and the event's in one tuple.
     """
     names = [f.name for f in fields(cls)]
     args = [f"a{i}" for i in range(len(names))]
     env: dict[str, Any] = {"new": object.__new__, "cls": cls}
     lines = [f"def make({', '.join(args[:5])}, rest):", "    o = new(cls)"]
-    if len(args) > 5:
-        lines.append(f"    {', '.join(args[5:])}, = rest")
+    lines.append(f"    {', '.join(['_'] * skip + args[5:])}, = rest")
     for i, name in enumerate(names):
         env[f"s{i}"] = getattr(cls, name).__set__  # the slot's member descriptor
         lines.append(f"    s{i}(o, a{i})")
