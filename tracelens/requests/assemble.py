@@ -263,42 +263,47 @@ class RequestAssembler:
 
     def feed(self, event: ev.Event) -> Sequence[Request]:
         """Take one event; return the requests it completes (usually none)."""
-        pid = event.pid if event.pid is not None else ("-" if event.time is None else None)
+        # NOTE: called for every record the analysis builds; the usual event completes nothing, and
+        # gets the empty tuple instead of a new list
+        pid = event.pid
         if pid is None:
-            return ()
-        done: list[Request] = []
+            if event.time is not None:
+                return ()
+            pid = "-"
+        done: list[Request] | None = None
         if event.file != self._file:
             # a file boundary cuts every open request: the next file need not continue this log
             if self._file is not None:
-                done.extend(self.finish())
+                done = list(self.finish())
             self._file = event.file
-        key = (pid, event.tid)
         cls = type(event)
         if cls is ev.PluginsLoaded:
-            done.extend(self._close_process(pid))
-            return done
+            return [*(done or ()), *self._close_process(pid)]
+        key = (pid, event.tid)
         current = self._open.get(key)
         phase = _BEGIN_PHASE.get(cls)
         if phase is not None:
             if current is not None and self._starts_new(current, phase):
-                done.append(self._close(key, complete=False))
+                done = [*(done or ()), self._close(key, complete=False)]
                 current = None
             if current is None:
                 current = self._start(key, event, begin_missing=False)
-            current.phase = max(current.phase, phase)
+            if phase > current.phase:
+                current.phase = phase
         elif current is None:
             if cls not in _OPENS_CUT_REQUEST:
-                return done
+                return done or ()
             current = self._start(key, event, begin_missing=True)
         current.last_line = event.line
-        if event.time is not None:
-            current.end = event.time
+        time = event.time
+        if time is not None:
+            current.end = time
         handler = _HANDLERS.get(cls)
         if handler is not None:
             handler(self, current, event)
         if cls is ev.RequestEnd:
-            done.append(self._close(key, complete=True))
-        return done
+            done = [*(done or ()), self._close(key, complete=True)]
+        return done or ()
 
     def finish(self) -> Iterator[Request]:
         """The log ended: every request still open is cut."""
