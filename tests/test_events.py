@@ -10,7 +10,6 @@ import pytest
 
 from tracelens.parse import events as ev
 from tracelens.parse.bulk import _entry
-from tracelens.parse.grammar import Body
 
 KINDS = sorted(ev.event_kinds().values(), key=lambda cls: cls.kind)
 
@@ -50,21 +49,32 @@ def test_a_constructor_may_skip_values_of_its_caller() -> None:
 
 
 def test_a_cache_entry_holds_the_arguments_of_its_class_in_field_order() -> None:
-    body = Body(ev.Level.TRACE, "located", "ws_common", "f", "x")
+    typed = (ev.Level.TRACE, "located", "ws_common", "f", "x")
     # the payload's keys in another order than the fields: the entry puts them in field order
-    entry = _entry(body, (ev.CookieValue, {"value": "v", "name": "n"}))
+    entry = _entry((*typed, (ev.CookieValue, {"value": "v", "name": "n"})))
     assert entry[0] is ev.CookieValue and entry[2:] == (ev.Level.TRACE, "ws_common", "f", "n", "v")
     assert entry[1]("f", 1, None, "p", "t", entry) == ev.CookieValue("f", 1, None, "p", "t", ev.Level.TRACE,
                                                                      "ws_common", "f", name="n", value="v")
-    message = _entry(body, None)
+    message = _entry((*typed, None))
     assert message[0] is ev.Message and message[2:] == (ev.Level.TRACE, "ws_common", "f", "x")
     assert message[1]("f", 1, None, "p", "t", message) == ev.Message("f", 1, None, "p", "t", ev.Level.TRACE,
                                                                      "ws_common", "f", text="x")
+    # a class with one field of its own, and one with none
+    one = _entry((*typed, (ev.CookieLookup, {"name": "n"})))
+    assert one[2:] == (ev.Level.TRACE, "ws_common", "f", "n")
+    assert one[1]("f", 1, None, "p", "t", one) == ev.CookieLookup("f", 1, None, "p", "t", ev.Level.TRACE,
+                                                                  "ws_common", "f", name="n")
+    none = _entry((*typed, (ev.RequestEnd, {})))
+    assert none[2:] == (ev.Level.TRACE, "ws_common", "f")
+    assert none[1]("f", 1, None, "p", "t", none) == ev.RequestEnd("f", 1, None, "p", "t", ev.Level.TRACE,
+                                                                  "ws_common", "f")
 
 
 def test_a_payload_that_does_not_fit_its_class_fails_as_the_class_would() -> None:
-    body = Body(ev.Level.TRACE, "located", "ws_common", "f", "x")
+    typed = (ev.Level.TRACE, "located", "ws_common", "f", "x")
     with pytest.raises(TypeError):
-        _entry(body, (ev.CookieValue, {"name": "n"}))
+        _entry((*typed, (ev.CookieValue, {"name": "n"})))
     with pytest.raises(TypeError):
-        _entry(body, (ev.CookieValue, {"name": "n", "value": "v", "other": 1}))
+        _entry((*typed, (ev.CookieValue, {"name": "n", "value": "v", "other": 1})))
+    with pytest.raises(TypeError):
+        _entry((*typed, (ev.CookieValue, {"name": "n", "other": 1})))

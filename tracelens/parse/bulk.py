@@ -26,7 +26,7 @@ from operator import itemgetter
 from typing import Any
 
 from tracelens.parse import events as ev
-from tracelens.parse.fastpath import CACHE_LIMIT, LEVELS, FastParser
+from tracelens.parse.fastpath import CACHE_LIMIT, LEVELS, FastParser, Typed
 from tracelens.parse.grammar import Body, build_parser
 from tracelens.parse.parser import RecordParser, build_event
 from tracelens.parse.summary import ParseSummary
@@ -77,9 +77,9 @@ class BulkParser:
         if found is None and level_body not in entries:
             split = _split(level_body)
             # the fast path's own cache left out: this one is the cache
-            parsed = self.fast.parse_body(*split) if split is not None else None
-            if parsed is not None:
-                found = _entry(*parsed)
+            typed = self.fast.typed(*split) if split is not None else None
+            if typed is not None:
+                found = _entry(typed)
             if len(entries) >= CACHE_LIMIT:
                 entries.clear()
             entries[level_body] = found
@@ -228,29 +228,40 @@ class BulkParser:
         return self.parser.parse_or_open(raw, wanted, opens, touch)
 
 
-def _entry(body: Body, payload: Any) -> Entry:
-    """The cache entry of a parsed body: its class, the class's constructor, and what
+def _entry(typed: Typed) -> Entry:
+    """The cache entry of a typed body: its class, the class's constructor, and what
     :func:`tracelens.parse.parser.build_event` would pass to the class after the record's header.
 
     NOTE: one tuple, and no Body or payload kept: a large log has tens of thousands of distinct bodies
     cached, and every object the cache holds is one more for each of the collector's full passes,
     which took a tenth of the analysis.
     """
+    level, _, component, function, text, payload = typed
     if payload is None:
-        return ev.Message, _MESSAGE, body.level, body.component, body.function, body.text
+        return ev.Message, _MESSAGE, level, component, function, text
     cls, values = payload
-    own = _OWN_FIELDS.get(cls)
-    if own is None:
-        own = _OWN_FIELDS[cls] = tuple(f.name for f in dataclasses.fields(cls))[len(_COMMON):]
-    if len(values) != len(own) or not all(name in values for name in own):
+    spec = _SPECS.get(cls)
+    if spec is None:
+        spec = _SPECS[cls] = _spec(cls)
+    names, own, make = spec
+    if values.keys() != names:
         # not the class's fields (a grammar callback in error): its own __init__ raises as it would
-        build_event("", 0, None, None, None, body, payload)
-    return (cls, ev.constructor(cls, 2), body.level, body.component, body.function,
-            *[values[name] for name in own])
+        build_event("", 0, None, None, None, Body(*typed[:5]), payload)
+    return (cls, make, level, component, function, *own(values))
+
+
+def _spec(cls: type[ev.Event]) -> tuple[frozenset[str], Callable[[dict[str, Any]], tuple[Any, ...]], ev.Constructor]:
+    """A class's own field names, what takes their values from a payload in field order, and its constructor."""
+    own = tuple(f.name for f in dataclasses.fields(cls))[len(_COMMON):]
+    def values(payload: dict[str, Any]) -> tuple[Any, ...]:
+        return tuple(payload[name] for name in own)
+
+    # itemgetter gives a tuple for two names or more
+    return frozenset(own), itemgetter(*own) if len(own) > 1 else values, ev.constructor(cls, 2)
 
 
 _COMMON = tuple(f.name for f in dataclasses.fields(ev.Event))
-_OWN_FIELDS: dict[type[ev.Event], tuple[str, ...]] = {}
+_SPECS: dict[type[ev.Event], tuple[frozenset[str], Callable[[dict[str, Any]], tuple[Any, ...]], ev.Constructor]] = {}
 _MESSAGE = ev.constructor(ev.Message, 2)
 
 

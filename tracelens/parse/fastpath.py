@@ -36,6 +36,8 @@ from tracelens.parse import events as ev
 from tracelens.parse.grammar import Body, _ToEvents, asctime, build_parser, clftime, message_start, start_symbol
 
 Payload = tuple[type[ev.Event], dict[str, Any]]
+# a typed body: (level, structure shape, component, function, text, payload or None)
+Typed = tuple[ev.Level, str, str | None, str | None, str, Payload | None]
 # shapes whose optional parts overlap (`" retry count " INT` versus `" retry " WORD`): the lexer decides
 _UNSAFE_CALLBACKS = frozenset({"sio_timeout"})
 # Each cache is emptied when it reaches this size, so that memory stays bounded and a log whose
@@ -394,24 +396,31 @@ class FastParser:
 
     def _body(self, level: ev.Level, body: str | None) -> tuple[Body, Payload | None] | None:
         """What :meth:`body` gives, uncached: :meth:`structure`, then :meth:`message`."""
-        # NOTE: the two steps written out in one (a call costs about as much as a dictionary look-up):
-        # a large log has a distinct body in every few records, each typed here once
+        typed = self._typed(level, body)
+        if typed is None:
+            return _FALLBACK
+        return Body(*typed[:5]), typed[5]
+
+    def typed(self, level: str, body: str | None) -> Typed | None:
+        """:meth:`body` uncached, and its Body as its values: ``(level, shape, component, function, text,
+        payload)``; None when the LALR parser must decide. For a caller that keeps what it needs itself."""
+        lv = LEVELS.get(level)
+        return None if lv is None else self._typed(lv, body)
+
+    def _typed(self, level: ev.Level, body: str | None) -> Typed | None:
+        # NOTE: structure and message written out in one (a call costs about as much as a dictionary
+        # look-up): a large log has a distinct body in every few records, each typed here once
         parts = self._parts(body)
         if parts is None:
             return _FALLBACK
         shape, component, function, text = parts
         start = start_symbol(level, shape)
         if start is None:
-            return Body(level, shape, component, function, text), None
+            return level, shape, component, function, text, None
         payload = self.starts[start].match(text)
         if payload is None:
             payload = self._lalr(text, start)
-        return Body(level, shape, component, function, text), payload
-
-    def parse_body(self, level: str, body: str | None) -> tuple[Body, Payload | None] | None:
-        """:meth:`body`, for a caller that caches the result itself."""
-        lv = LEVELS.get(level)
-        return None if lv is None else self._body(lv, body)
+        return level, shape, component, function, text, payload
 
     def kind(self, level: str, body: str | None) -> type[ev.Event] | None:
         """The event class of ``LEVEL: body`` without building its payload; None: the LALR path decides."""
