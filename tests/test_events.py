@@ -78,3 +78,21 @@ def test_a_payload_that_does_not_fit_its_class_fails_as_the_class_would() -> Non
         _entry((*typed, (ev.CookieValue, {"name": "n", "value": "v", "other": 1})))
     with pytest.raises(TypeError):
         _entry((*typed, (ev.CookieValue, {"name": "n", "other": 1})))
+
+
+def test_filler_builds_what_init_builds() -> None:
+    from tracelens.requests.assemble import Attempt, AttemptOutcome
+    from tracelens.requests.cookies import parse_session_cookie
+
+    values = dict(member="m1", line=3, time=datetime(2024, 3, 11, 9, 0, 1), by_affinity=True,
+                  outcome=AttemptOutcome.SERVED, outcome_line=4, host="h", port=9080, status=200, state=())
+    for made in (ev.filler(Attempt)(**values), ev.filler(Attempt)(*values.values())):
+        expected = Attempt(**values)
+        assert type(made) is Attempt and made == expected
+        assert hash(made) == hash(expected) and repr(made) == repr(expected)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            made.line = 8  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        ev.filler(Attempt)(**{k: v for k, v in values.items() if k != "state"})  # every field must be given
+    cookie = parse_session_cookie("0000abcdefghijkl:v1")
+    assert ev.filler(type(cookie))(*dataclasses.astuple(cookie)) == cookie

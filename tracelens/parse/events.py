@@ -705,6 +705,7 @@ def event_kinds() -> dict[str, type[Event]]:
 
 
 E = TypeVar("E", bound=Event)
+T = TypeVar("T")
 #: ``make(file, line, time, pid, tid, rest)``: see :func:`constructor`.
 Constructor = Callable[[str, int, datetime | None, str | None, str | None, tuple[Any, ...]], Any]
 
@@ -725,13 +726,31 @@ def constructor(cls: type[E], skip: int = 0) -> Constructor:
     """
     names = [f.name for f in fields(cls)]
     args = [f"a{i}" for i in range(len(names))]
-    env: dict[str, Any] = {"new": object.__new__, "cls": cls}
-    lines = [f"def make({', '.join(args[:5])}, rest):", "    o = new(cls)"]
-    lines.append(f"    {', '.join(['_'] * skip + args[5:])}, = rest")
-    for i, name in enumerate(names):
-        env[f"s{i}"] = getattr(cls, name).__set__  # the slot's member descriptor
-        lines.append(f"    s{i}(o, a{i})")
-    lines.append("    return o")
-    exec("\n".join(lines), env)  # the source is made above from the class's own field names only
-    make: Constructor = env["make"]
+    unpack = f"    {', '.join(['_'] * skip + args[5:])}, = rest"
+    make: Constructor = _fill_slots(cls, f"{', '.join(args[:5])}, rest", unpack)
     return make
+
+
+@functools.cache
+def filler(cls: type[T]) -> Callable[..., T]:
+    """``make(field=value, ...)`` (or positionally), the same object as ``cls(...)`` for a frozen, slotted
+    dataclass with every field given: what :func:`constructor` does for events, for the other records
+    built once per request."""
+    make: Callable[..., T] = _fill_slots(cls, ", ".join(f.name for f in fields(cls)), "",
+                                         [f.name for f in fields(cls)])
+    return make
+
+
+def _fill_slots(cls: type[Any], params: str, unpack: str, values: list[str] | None = None) -> Any:
+    """``def make(params)``: ``unpack``, then a new ``cls`` with its slots set from ``values`` (by default
+    ``a0``, ``a1``...) in field order."""
+    names = [f.name for f in fields(cls)]
+    values = values or [f"a{i}" for i in range(len(names))]
+    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    lines = [f"def make({params}):", "    _o = _new(_cls)", unpack]
+    for i, name in enumerate(names):
+        env[f"_s{i}"] = getattr(cls, name).__set__  # the slot's member descriptor
+        lines.append(f"    _s{i}(_o, {values[i]})")
+    lines.append("    return _o")
+    exec("\n".join(lines), env)  # the source is made above from the class's own field names only
+    return env["make"]

@@ -150,6 +150,11 @@ class Request:
         return tuple(sorted(lines))
 
 
+# NOTE: a frozen dataclass's __init__ sets each field through object.__setattr__: one request of thirty
+# fields cost as much as the rest of its closing (see tracelens.parse.events.filler)
+_REQUEST = ev.filler(Request)
+_ATTEMPT = ev.filler(Attempt)
+
 _BEGIN_PHASE: dict[type[ev.Event], int] = {
     ev.RouteLookup: 0,
     ev.RequestHandling: 1,
@@ -182,7 +187,7 @@ class _Attempt:
     state: tuple[MemberView, ...] = ()
 
     def freeze(self) -> Attempt:
-        return Attempt(self.member, self.line, self.time, self.by_affinity, self.outcome, self.outcome_line,
+        return _ATTEMPT(self.member, self.line, self.time, self.by_affinity, self.outcome, self.outcome_line,
                        self.host, self.port, self.status, self.state)
 
 
@@ -346,7 +351,7 @@ class RequestAssembler:
         served = next((a for a in reversed(attempts) if a.outcome is AttemptOutcome.SERVED), None)
         if served is None and o.status is not None and attempts and attempts[-1].status is not None:
             served = attempts[-1]  # the final answer was an error status: that member still answered
-        return Request(
+        return _REQUEST(
             pid=o.pid, tid=o.tid, file=o.file, first_line=o.first_line, last_line=o.last_line, begin=o.begin,
             end=o.end, partial=tuple(partial), uri=o.uri, vhost=o.vhost, method=o.method,
             affinity_source=o.affinity_source, cookie=o.cookie, cookie_line=o.cookie_line,
