@@ -286,7 +286,7 @@ class RequestAssembler:
             return [*(done or ()), *self._close_process(pid)]
         key = (pid, event.tid)
         current = self._open.get(key)
-        phase = _BEGIN_PHASE.get(cls)
+        phase, handler = _DISPATCH.get(cls, _ONLY_EXTENDS)
         if phase is not None:
             if current is not None and self._starts_new(current, phase):
                 done = [*(done or ()), self._close(key, complete=False)]
@@ -303,7 +303,6 @@ class RequestAssembler:
         time = event.time
         if time is not None:
             current.end = time
-        handler = _HANDLERS.get(cls)
         if handler is not None:
             handler(self, current, event)
         if cls is ev.RequestEnd:
@@ -565,6 +564,12 @@ _HANDLERS: dict[type[ev.Event], Callable[[RequestAssembler, _Open, ev.Event], No
     ev.NoServer: RequestAssembler._on_no_member,
 }
 
+
+# NOTE: one look-up per event in feed(): per class, the begin phase it may open a request at and its
+# handler; a class not here only extends its thread's open request
+_DISPATCH: dict[type[ev.Event], tuple[int | None, Callable[[RequestAssembler, _Open, ev.Event], None] | None]] = {
+    cls: (_BEGIN_PHASE.get(cls), _HANDLERS.get(cls)) for cls in (*_BEGIN_PHASE, *_HANDLERS)}
+_ONLY_EXTENDS: tuple[None, None] = (None, None)
 
 #: The event kinds the assembler reads in every record; the kinds in MAY_OPEN only matter when
 #: their thread has no open request (they open one cut by the log's start): the pipeline builds them
