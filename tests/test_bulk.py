@@ -133,3 +133,34 @@ def test_stats_count_lines_per_file_across_blocks(tmp_path: Path) -> None:
     assert stats.lines_by_file == {str(path): 50} and stats.physical_lines == 50
     assert [b.first_line for b in blocks] == sorted(b.first_line for b in blocks)
     assert stats == per_line(path)[1]
+
+
+def test_a_full_cache_keeps_its_entries_for_one_more_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the body cache is full it becomes the previous one: a body that recurs is taken from it,
+    not typed again, and the records are the same as with an unbounded cache."""
+    from tracelens.parse import bulk as bulk_module
+
+    path = SAMPLES / "failover-failback.log"
+    expected, _ = per_line(path)
+    monkeypatch.setattr(bulk_module, "CACHE_LIMIT", 4)
+    parser = BulkParser()
+    typed: list[str | None] = []
+    real = parser.fast.typed
+
+    def counting(level: str, body: str | None) -> object:
+        typed.append(body)
+        return real(level, body)
+
+    monkeypatch.setattr(parser.fast, "typed", counting)
+    bodies = ["TRACE: a b", "TRACE: c d", "TRACE: e f", "TRACE: g h", "TRACE: i j"]
+    for body in bodies:  # the fifth fills the cache: the first four become the previous cache
+        parser.entry(body)
+    assert len(typed) == 5
+    assert parser.entry("TRACE: a b") is not None and len(typed) == 5  # from the previous cache
+    parser.entry("TRACE: k l")
+    assert len(typed) == 6
+    events = []
+    stats = ReadStats()
+    for block in read_blocks([str(path)], stats, 97):
+        events.extend(event for event, _ in parser.records(block, EVERY_KIND, stats))
+    assert events == expected

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT, SAMPLES
 from tests.test_grammar_properties import bodies, headers
+from tracelens.parse.fastpath import _start_shapes
 from tracelens.parse.parser import RecordParser
 from tracelens.read.reader import RawRecord, ReadStats, read_records
 
@@ -121,3 +122,32 @@ def test_kind_is_the_class_of_the_event() -> None:
         level, _, rest = text.partition(" - ")[2].partition(":")
         expected = type(FAST.parse(RawRecord("f", 1, text)))
         assert fast.kind(level, rest[1:] if rest else None) is expected, text
+
+
+def _first_token_texts() -> list[str]:
+    """Texts that start with every literal first token, and every piece of a sample line after ': '."""
+    from lark.lexer import PatternStr
+
+    from tracelens.parse.grammar import build_parser
+
+    terminals = {t.name: t for t in build_parser().terminals}
+    texts = [f"{terminals[name].pattern.value}{tail}" for shapes in _start_shapes().values() for name in shapes.names
+             if isinstance(terminals[name].pattern, PatternStr) for tail in ("", "x", " 1", ": ")]
+    texts += [piece for line in LINES for piece in line.split(": ")]
+    return texts
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.sampled_from(_first_token_texts())))
+def test_the_first_token_by_first_character_is_the_alternations_choice(text: str) -> None:
+    for shapes in _start_shapes().values():
+        whole = shapes.first.match(text)
+        rx = shapes._by_char.get(text[:1], shapes._others)
+        by_char = rx.match(text) if rx is not None else None
+        expected = (whole.lastgroup, whole.group()) if whole else None
+        assert ((by_char.lastgroup, by_char.group()) if by_char else None) == expected, text
+
+
+def test_every_literal_first_token_text_takes_the_same_first_token() -> None:
+    for text in _first_token_texts():
+        test_the_first_token_by_first_character_is_the_alternations_choice.hypothesis.inner_test(text)  # type: ignore[attr-defined]

@@ -13,9 +13,11 @@ kinds and their fields. ``kind`` is the stable name used in JSON output.
 from __future__ import annotations
 
 import enum
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 
 class Level(str, enum.Enum):
@@ -700,3 +702,55 @@ def event_kinds() -> dict[str, type[Event]]:
             out[sub.kind] = sub
             stack.append(sub)
     return out
+
+
+E = TypeVar("E", bound=Event)
+T = TypeVar("T")
+#: ``make(file, line, time, pid, tid, rest)``: see :func:`constructor`.
+Constructor = Callable[[str, int, datetime | None, str | None, str | None, tuple[Any, ...]], Any]
+
+
+@functools.cache
+def constructor(cls: type[E], skip: int = 0) -> Constructor:
+    """``make(file, line, time, pid, tid, rest)``, the same event as ``cls(file, line, time, pid, tid, *rest)``,
+    where ``rest`` holds ``skip`` values that are not the event's, then the level, component, function
+    and the class's own fields, in field order.
+
+    NOTE: for speed. A frozen dataclass's ``__init__`` sets every field through ``object.__setattr__``
+    (plain assignment is refused), and keyword arguments cost a dictionary per call: building the events
+    of a large log spent a fifth of the analysis there. ``make`` creates the object and fills each slot
+    through the slot's own descriptor, with the calls written out once per class (the way ``dataclasses``
+    writes ``__init__``). The result is an ordinary instance of ``cls`` with every field set, so
+    equality, hash and repr are the dataclass's own (``tests/test_events.py`` checks every class).
+    ``skip`` lets a cache keep its own values and the event's in one tuple.
+    """
+    names = [f.name for f in fields(cls)]
+    args = [f"a{i}" for i in range(len(names))]
+    unpack = f"    {', '.join(['_'] * skip + args[5:])}, = rest"
+    make: Constructor = _fill_slots(cls, f"{', '.join(args[:5])}, rest", unpack)
+    return make
+
+
+@functools.cache
+def filler(cls: type[T]) -> Callable[..., T]:
+    """``make(field=value, ...)`` (or positionally), the same object as ``cls(...)`` for a frozen, slotted
+    dataclass with every field given: what :func:`constructor` does for events, for the other records
+    built once per request."""
+    make: Callable[..., T] = _fill_slots(cls, ", ".join(f.name for f in fields(cls)), "",
+                                         [f.name for f in fields(cls)])
+    return make
+
+
+def _fill_slots(cls: type[Any], params: str, unpack: str, values: list[str] | None = None) -> Any:
+    """``def make(params)``: ``unpack``, then a new ``cls`` with its slots set from ``values`` (by default
+    ``a0``, ``a1``...) in field order."""
+    names = [f.name for f in fields(cls)]
+    values = values or [f"a{i}" for i in range(len(names))]
+    env: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
+    lines = [f"def make({params}):", "    _o = _new(_cls)", unpack]
+    for i, name in enumerate(names):
+        env[f"_s{i}"] = getattr(cls, name).__set__  # the slot's member descriptor
+        lines.append(f"    _s{i}(_o, {values[i]})")
+    lines.append("    return _o")
+    exec("\n".join(lines), env)  # the source is made above from the class's own field names only
+    return env["make"]

@@ -30,12 +30,15 @@ from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from lark import Lark, Token
+from lark.lexer import PatternStr
 from lark.grammar import Rule, Terminal
 
 from tracelens.parse import events as ev
 from tracelens.parse.grammar import Body, _ToEvents, asctime, build_parser, clftime, message_start, start_symbol
 
 Payload = tuple[type[ev.Event], dict[str, Any]]
+# a typed body: (level, structure shape, component, function, text, payload or None)
+Typed = tuple[ev.Level, str, str | None, str | None, str, Payload | None]
 # shapes whose optional parts overlap (`" retry count " INT` versus `" retry " WORD`): the lexer decides
 _UNSAFE_CALLBACKS = frozenset({"sio_timeout"})
 # Each cache is emptied when it reaches this size, so that memory stays bounded and a log whose
@@ -125,8 +128,7 @@ class _StartShapes:
         self.transformer = transformer
         self.by_first: dict[str, list[_Shape]] = {}
         self._kinds: dict[tuple[str, int], type[ev.Event]] = {}
-        self._any_of: dict[str, re.Pattern[str]] = {}  # per first terminal: its shapes as one alternation
-        self._compiled: dict[str, re.Pattern[str]] = {}  # the shapes compiled so far
+        self._firsts: dict[str, _First] = {}  # by the group of `first` that matched: compiled when first used
         alts = compiler.alternatives(start) or []
         firsts: dict[str, Any] = {}
         for flat, node in alts:
@@ -140,39 +142,66 @@ class _StartShapes:
         ordered = sorted(firsts.values(), key=lambda t: (-t.priority, -t.pattern.max_width, -len(t.pattern.value),
                                                          t.name))
         self.names = [t.name for t in ordered]
-        self.first = re.compile("|".join(f"(?P<t{i}>{t.pattern.to_regexp()})" for i, t in enumerate(ordered)))
+        branches = [f"(?P<t{i}>{t.pattern.to_regexp()})" for i, t in enumerate(ordered)]
+        self.first = re.compile("|".join(branches))
+        # NOTE: the same choice by the text's first character: a terminal that is a plain string can only
+        # match where the text starts with its first character, so each character gets the alternation of
+        # those strings that start with it and of the other terminals, in the same order (the whole
+        # alternation tried sixty branches one after the other, a fifth of the time of a distinct body)
+        leads = [t.pattern.value[0] if isinstance(t.pattern, PatternStr) and not t.pattern.flags and t.pattern.value
+                 else None for t in ordered]
+        others = [b for b, lead in zip(branches, leads, strict=True) if lead is None]
+        self._others = re.compile("|".join(others)) if others else None
+        self._by_char = {c: re.compile("|".join(b for b, lead in zip(branches, leads, strict=True) if lead in (c, None)))
+                         for c in set(leads) if c is not None}
 
     def match(self, text: str) -> Payload | None:
-        found = self._shape(text)
+        found = self._alternative(text)
         if found is None:
             return None
-        _, shape = found
-        regex = self._compiled.get(shape.pattern)
-        if regex is None:
-            regex = self._compiled[shape.pattern] = re.compile(shape.pattern)
-        full = regex.fullmatch(text)
-        assert full is not None
-        result: Payload = self._build(shape.node, full)
+        full, first = found
+        result: Payload = first[2][full.lastgroup](full.groups())
         return result
 
-    def _shape(self, text: str) -> tuple[tuple[str, int], _Shape] | None:
-        """The first shape (in order) that matches the whole text, and its key; None when none does.
+    def _alternative(self, text: str) -> tuple[re.Match[str], _First] | None:
+        """The match of the alternation of the shapes that start with the lexer's first token, and
+        those shapes; None when none matches the whole text.
 
         The shapes of one first terminal are tried as one alternation: the first alternative that
         matches the whole text wins, as trying them one by one would find.
         """
-        m = self.first.match(text)
+        rx = self._by_char.get(text[:1], self._others)
+        m = rx.match(text) if rx is not None else None
         if m is None or m.lastgroup is None:
             return None
-        first = self.names[int(m.lastgroup[1:])]
-        any_of = self._any_of.get(first)
-        if any_of is None:
-            shapes = self.by_first[first]
-            any_of = self._any_of[first] = re.compile("|".join(f"(?P<s{k}>{shape.pattern})"
-                                                               for k, shape in enumerate(shapes)))
-        full = any_of.fullmatch(text)
+        first = self._firsts.get(m.lastgroup)
+        if first is None:
+            first = self._firsts[m.lastgroup] = self._compile_first(self.names[int(m.lastgroup[1:])])
+        full = first[1].fullmatch(text)
         if full is None or full.lastgroup is None:
             return None
+        return full, first
+
+    def _compile_first(self, first: str) -> _First:
+        """The alternation of the shapes that start with terminal ``first``, and a builder per shape.
+
+        NOTE: the payload is built from the alternation's own match (each shape's groups sit at a known
+        offset in it), by a builder made once per shape: matching the chosen shape a second time and
+        walking its call tree for every distinct body cost half of the fast path's time per body.
+        """
+        shapes = self.by_first[first]
+        any_of = re.compile("|".join(f"(?P<s{k}>{shape.pattern})" for k, shape in enumerate(shapes)))
+        builders = {f"s{k}": _builder(shape.node, any_of.groupindex[f"s{k}"], self.transformer)
+                    for k, shape in enumerate(shapes)}
+        return first, any_of, builders
+
+    def _shape(self, text: str) -> tuple[tuple[str, int], _Shape] | None:
+        """The first shape (in order) that matches the whole text, and its key; None when none does."""
+        found = self._alternative(text)
+        if found is None:
+            return None
+        full, (first, _, _) = found
+        assert full.lastgroup is not None
         index = int(full.lastgroup[1:])
         return (first, index), self.by_first[first][index]
 
@@ -194,18 +223,38 @@ class _StartShapes:
             cls = self._kinds[key] = built[0]
         return cls
 
-    def _build(self, node: _Node, m: re.Match[str]) -> Any:
-        children: list[Any] = []
-        for kind, value in node.children:
-            if kind == "tok":
-                name, group = value
-                children.append(_token(name, m.group(group)))
-            elif kind == "sub":
-                children.append(self._build(value, m))
-        if node.callback is None:
+
+Builder = Callable[[tuple[Any, ...]], Any]
+# a first terminal's name, its shapes as one alternation, and a builder per alternative (by group name)
+_First = tuple[str, re.Pattern[str], dict[str, Builder]]
+
+
+def _builder(node: _Node, offset: int, transformer: _ToEvents) -> Builder:
+    """What the transformer makes of ``node`` from the groups of a match (``Match.groups()``) in which
+    the shape's own group 1 is group ``offset + 1``: the same callbacks, with the same tokens, as the
+    LALR parser calls."""
+    parts: list[tuple[str | None, Any]] = []  # (terminal, index in the groups) or (None, a sub-builder)
+    for kind, value in node.children:
+        if kind == "tok":
+            name, group = value
+            parts.append((name, offset + group - 1))
+        elif kind == "sub":
+            parts.append((None, _builder(value, offset, transformer)))
+    token = _token
+    if node.callback is None:
+        def inline(groups: tuple[Any, ...]) -> Any:
+            children = [token(n, groups[i]) if n is not None else i(groups) for n, i in parts]
             return children[0] if len(children) == 1 else children
-        method: Callable[[list[Any]], Any] = getattr(self.transformer, node.callback)
-        return method(children)
+        return inline
+    method: Callable[[list[Any]], Any] = getattr(transformer, node.callback)
+    if all(n is not None for n, _ in parts):
+        def tokens_only(groups: tuple[Any, ...]) -> Any:
+            return method([token(n, groups[i]) for n, i in parts])
+        return tokens_only
+
+    def nested(groups: tuple[Any, ...]) -> Any:
+        return method([token(n, groups[i]) if n is not None else i(groups) for n, i in parts])
+    return nested
 
 
 def _token(name: str, value: str) -> Token:
@@ -359,10 +408,32 @@ class FastParser:
         return value
 
     def _body(self, level: ev.Level, body: str | None) -> tuple[Body, Payload | None] | None:
-        parsed = self.structure(level, body)
-        if parsed is None:
+        """What :meth:`body` gives, uncached: :meth:`structure`, then :meth:`message`."""
+        typed = self._typed(level, body)
+        if typed is None:
             return _FALLBACK
-        return parsed, self.message(parsed)
+        return Body(*typed[:5]), typed[5]
+
+    def typed(self, level: str, body: str | None) -> Typed | None:
+        """:meth:`body` uncached, and its Body as its values: ``(level, shape, component, function, text,
+        payload)``; None when the LALR parser must decide. For a caller that keeps what it needs itself."""
+        lv = LEVELS.get(level)
+        return None if lv is None else self._typed(lv, body)
+
+    def _typed(self, level: ev.Level, body: str | None) -> Typed | None:
+        # NOTE: structure and message written out in one (a call costs about as much as a dictionary
+        # look-up): a large log has a distinct body in every few records, each typed here once
+        parts = self._parts(body)
+        if parts is None:
+            return _FALLBACK
+        shape, component, function, text = parts
+        start = start_symbol(level, shape)
+        if start is None:
+            return level, shape, component, function, text, None
+        payload = self.starts[start].match(text)
+        if payload is None:
+            payload = self._lalr(text, start)
+        return level, shape, component, function, text, payload
 
     def kind(self, level: str, body: str | None) -> type[ev.Event] | None:
         """The event class of ``LEVEL: body`` without building its payload; None: the LALR path decides."""
@@ -389,12 +460,14 @@ class FastParser:
         """``(shape, component, function, text)`` of a body, as the grammar's structure rules split it."""
         if not body:
             return "empty", None, None, ""
-        if self.component.match(body):
-            loc = self.located.fullmatch(body)
-            if loc is None:
-                return _FALLBACK  # the lexer commits to `component: function:` and then fails: lark says why
+        # NOTE: the whole located form first (most bodies are), then its first token alone: the same
+        # decision as the lexer's, with one match for a located body instead of two
+        loc = self.located.fullmatch(body)
+        if loc is not None:
             component, function, text = loc.groups()
             return "located", component, function, text or ""
+        if self.component.match(body):
+            return _FALLBACK  # the lexer commits to `component: function:` and then fails: lark says why
         if body[0] == " ":
             ind = self.indented.fullmatch(body)
             if ind is None:

@@ -152,6 +152,11 @@ class Request:
         return tuple(sorted(lines))
 
 
+# NOTE: a frozen dataclass's __init__ sets each field through object.__setattr__: one request of thirty
+# fields cost as much as the rest of its closing (see tracelens.parse.events.filler)
+_REQUEST = ev.filler(Request)
+_ATTEMPT = ev.filler(Attempt)
+
 _BEGIN_PHASE: dict[type[ev.Event], int] = {
     ev.RouteLookup: 0,
     ev.RequestHandling: 1,
@@ -184,7 +189,7 @@ class _Attempt:
     state: tuple[MemberView, ...] = ()
 
     def freeze(self) -> Attempt:
-        return Attempt(self.member, self.line, self.time, self.by_affinity, self.outcome, self.outcome_line,
+        return _ATTEMPT(self.member, self.line, self.time, self.by_affinity, self.outcome, self.outcome_line,
                        self.host, self.port, self.status, self.state)
 
 
@@ -275,42 +280,46 @@ class RequestAssembler:
 
     def feed(self, event: ev.Event) -> Sequence[Request]:
         """Take one event; return the requests it completes (usually none)."""
-        pid = event.pid if event.pid is not None else ("-" if event.time is None else None)
+        # NOTE: called for every record the analysis builds; the usual event completes nothing, and
+        # gets the empty tuple instead of a new list
+        pid = event.pid
         if pid is None:
-            return ()
-        done: list[Request] = []
+            if event.time is not None:
+                return ()
+            pid = "-"
+        done: list[Request] | None = None
         if event.file != self._file:
             # a file boundary cuts every open request: the next file need not continue this log
             if self._file is not None:
-                done.extend(self.finish())
+                done = list(self.finish())
             self._file = event.file
-        key = (pid, event.tid)
         cls = type(event)
         if cls is ev.PluginsLoaded:
-            done.extend(self._close_process(pid))
-            return done
+            return [*(done or ()), *self._close_process(pid)]
+        key = (pid, event.tid)
         current = self._open.get(key)
-        phase = _BEGIN_PHASE.get(cls)
+        phase, handler = _DISPATCH.get(cls, _ONLY_EXTENDS)
         if phase is not None:
             if current is not None and self._starts_new(current, phase):
-                done.append(self._close(key, complete=False))
+                done = [*(done or ()), self._close(key, complete=False)]
                 current = None
             if current is None:
                 current = self._start(key, event, begin_missing=False)
-            current.phase = max(current.phase, phase)
+            if phase > current.phase:
+                current.phase = phase
         elif current is None:
             if cls not in _OPENS_CUT_REQUEST:
-                return done
+                return done or ()
             current = self._start(key, event, begin_missing=True)
         current.last_line = event.line
-        if event.time is not None:
-            current.end = event.time
-        handler = _HANDLERS.get(cls)
+        time = event.time
+        if time is not None:
+            current.end = time
         if handler is not None:
             handler(self, current, event)
         if cls is ev.RequestEnd:
-            done.append(self._close(key, complete=True))
-        return done
+            done = [*(done or ()), self._close(key, complete=True)]
+        return done or ()
 
     def finish(self) -> Iterator[Request]:
         """The log ended: every request still open is cut."""
@@ -353,7 +362,7 @@ class RequestAssembler:
         served = next((a for a in reversed(attempts) if a.outcome is AttemptOutcome.SERVED), None)
         if served is None and o.status is not None and attempts and attempts[-1].status is not None:
             served = attempts[-1]  # the final answer was an error status: that member still answered
-        return Request(
+        return _REQUEST(
             pid=o.pid, tid=o.tid, file=o.file, first_line=o.first_line, last_line=o.last_line, begin=o.begin,
             end=o.end, partial=tuple(partial), uri=o.uri, vhost=o.vhost, method=o.method,
             affinity_source=o.affinity_source, cookie=o.cookie, cookie_line=o.cookie_line,
@@ -567,6 +576,12 @@ _HANDLERS: dict[type[ev.Event], Callable[[RequestAssembler, _Open, ev.Event], No
     ev.NoServer: RequestAssembler._on_no_member,
 }
 
+
+# NOTE: one look-up per event in feed(): per class, the begin phase it may open a request at and its
+# handler; a class not here only extends its thread's open request
+_DISPATCH: dict[type[ev.Event], tuple[int | None, Callable[[RequestAssembler, _Open, ev.Event], None] | None]] = {
+    cls: (_BEGIN_PHASE.get(cls), _HANDLERS.get(cls)) for cls in (*_BEGIN_PHASE, *_HANDLERS)}
+_ONLY_EXTENDS: tuple[None, None] = (None, None)
 
 #: The event kinds the assembler reads in every record; the kinds in MAY_OPEN only matter when
 #: their thread has no open request (they open one cut by the log's start): the pipeline builds them

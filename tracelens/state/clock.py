@@ -42,7 +42,7 @@ class ClockWatch:
     """Feed events in log order; :attr:`jumps` lists, per (file, pid), where time went back."""
 
     def __init__(self) -> None:
-        self._last: dict[tuple[str, str], tuple[datetime, int]] = {}
+        self._last: dict[tuple[str, str], ev.Event] = {}  # the last timed record of each (file, pid)
         self._jumps: dict[tuple[str, str], TimeJumps] = {}
 
     @property
@@ -65,14 +65,19 @@ class ClockWatch:
             return
         key = (event.file, pid)
         last = self._last.get(key)
-        self._last[key] = (time, event.line)
-        if last is None or time >= last[0] or last[0] - time <= TOLERANCE:
+        # NOTE: the event itself is kept, not a new (time, line) pair: this runs for every record
+        self._last[key] = event
+        if last is None:
+            return
+        before = last.time
+        assert before is not None  # only records with a time are kept
+        if time >= before or before - time <= TOLERANCE:
             return
         jumps = self._jumps.get(key)
         if jumps is None:
-            jumps = self._jumps[key] = TimeJumps(event.file, pid, first_from=last[0], first_to=time,
-                                                 first_previous_line=last[1])
+            jumps = self._jumps[key] = TimeJumps(event.file, pid, first_from=before, first_to=time,
+                                                 first_previous_line=last.line)
         jumps.count += 1
         if len(jumps.lines) < MAX_LINES:
             jumps.lines.append(event.line)
-        jumps.largest = max(jumps.largest, last[0] - time)
+        jumps.largest = max(jumps.largest, before - time)

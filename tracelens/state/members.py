@@ -273,9 +273,10 @@ class MemberTracker:
         self.restarts: list[tuple[str, int]] = []  # (pid, line)
         self._failure: dict[tuple[str, str | None], tuple[DownReason, int]] = {}
         self._current: dict[tuple[str, str | None], str] = {}
-        self._file = ""
-        self._last_line: dict[str, int] = {}  # per file: the last record's line ...
-        self._last_timed: dict[str, tuple[int, datetime]] = {}  # ... and the last record with a time
+        # per file: its last record, and its last record with a time (kept whole: taking their line and
+        # time apart for every record cost more than the rest of the bookkeeping)
+        self._last_record: dict[str, ev.Event] = {}
+        self._last_timed: dict[str, ev.Event] = {}
         self._by_pid: dict[str, dict[str, MemberRecord]] = {}
         self._snapshots: dict[str, tuple[MemberView, ...]] = {}  # per process, until its view changes
         self._at: ev.Event | None = None  # the event being taken
@@ -320,16 +321,14 @@ class MemberTracker:
 
     def on_event(self, event: ev.Event) -> None:
         pid = event.pid
-        if pid is None and event.time is None and event.line:
-            pid = "-"  # header-less excerpts: one anonymous process
         if pid is None:
-            return
-        if event.file != self._file:
-            self._file = event.file
+            if event.time is not None or not event.line:
+                return
+            pid = "-"  # header-less excerpts: one anonymous process
         self._at = event
-        self._last_line[event.file] = event.line
+        self._last_record[event.file] = event
         if event.time is not None:
-            self._last_timed[event.file] = (event.line, event.time)
+            self._last_timed[event.file] = event
         handler = _HANDLERS.get(type(event))
         if handler is not None:
             handler(self, pid, event)
@@ -358,10 +357,11 @@ class MemberTracker:
         out.restarts = [r for _, r, _ in restarts]
         out._restart_files = [f for _, _, f in restarts]
         for part in parts:
-            for file, line in part._last_line.items():
-                out._last_line[file] = max(line, out._last_line.get(file, line))
+            for file, last in part._last_record.items():
+                if file not in out._last_record or last.line > out._last_record[file].line:
+                    out._last_record[file] = last
             for file, timed in part._last_timed.items():
-                if file not in out._last_timed or timed[0] > out._last_timed[file][0]:
+                if file not in out._last_timed or timed.line > out._last_timed[file].line:
                     out._last_timed[file] = timed
         return out
 
@@ -377,9 +377,9 @@ class MemberTracker:
                 iv.end_line, iv.end = last_line, last_time
             else:
                 file = iv.end_file or iv.file
-                if file in self._last_line:
+                if file in self._last_record:
                     timed = self._last_timed.get(file)
-                    iv.end_line, iv.end = self._last_line[file], timed[1] if timed else None
+                    iv.end_line, iv.end = self._last_record[file].line, timed.time if timed else None
                 else:
                     iv.end_line, iv.end = iv.start_line, iv.start
 
