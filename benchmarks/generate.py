@@ -152,7 +152,8 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
     yield "TRACE: ws_common: websphereExecute: Wrote the request; reading the response"
     yield "TRACE: lib_htresponse: htresponseRead: Reading the response: b2c384"
     yield "TRACE:    HTTP/1.1 200 OK"
-    proc.down.pop(chosen, None)  # a response marks the member up again in this process    yield "TRACE:    Server: WebSphere Application Server/8.5"
+    proc.down.pop(chosen, None)  # a response marks the member up again in this process
+    yield "TRACE:    Server: WebSphere Application Server/8.5"
     if cookie is None:
         sid = session_id(rng)
         sessions.append((sid, [clone]))

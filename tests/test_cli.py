@@ -9,8 +9,8 @@ def test_the_literal_choices_match_their_sources() -> None:
     from tracelens.reporters import timeline as timeline_reporter
     from tracelens.routing.model import AffinityMiss
 
-    assert cli.AFFINITY_MISS_CHOICES == tuple(m.value for m in AffinityMiss)
+    assert tuple(m.value for m in AffinityMiss) == cli.AFFINITY_MISS_CHOICES
     assert cli.AFFINITY_MISS_CHOICES[0] == AffinityMiss.LOAD_BALANCE.value
-    assert cli.SEVERITY_CHOICES == tuple(s.value for s in Severity)
+    assert tuple(s.value for s in Severity) == cli.SEVERITY_CHOICES
     assert export.TABLES == exporter.TABLES
     assert timeline.MIN_WIDTH == timeline_reporter.MIN_WIDTH

@@ -137,9 +137,8 @@ def _first_token_texts() -> list[str]:
     return texts
 
 
-@settings(max_examples=400, deadline=None)
-@given(st.one_of(st.text(max_size=30), st.sampled_from(_first_token_texts())))
-def test_the_first_token_by_first_character_is_the_alternations_choice(text: str) -> None:
+def _assert_same_first_token(text: str) -> None:
+    """The regex chosen by ``text``'s first character takes the token the whole alternation takes."""
     for shapes in _start_shapes().values():
         whole = shapes.first.match(text)
         rx = shapes._by_char.get(text[:1], shapes._others)
@@ -148,6 +147,12 @@ def test_the_first_token_by_first_character_is_the_alternations_choice(text: str
         assert ((by_char.lastgroup, by_char.group()) if by_char else None) == expected, text
 
 
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.sampled_from(_first_token_texts())))
+def test_the_first_token_by_first_character_is_the_alternations_choice(text: str) -> None:
+    _assert_same_first_token(text)
+
+
 def test_every_literal_first_token_text_takes_the_same_first_token() -> None:
     for text in _first_token_texts():
-        test_the_first_token_by_first_character_is_the_alternations_choice.hypothesis.inner_test(text)  # type: ignore[attr-defined]
+        _assert_same_first_token(text)

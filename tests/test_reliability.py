@@ -118,7 +118,7 @@ def test_unparsed_records_are_counted_by_reason_with_their_lines(tmp_path: Path)
     data = analysis(path)
     assert data["accounting"]["unparsed"] == 26 and data["accounting"]["reconciles"]
     (finding,) = [f for f in data["findings"] if f["code"] == "TL401"]
-    assert "26 record(s) could not be read (25× no record header, 1× malformed timestamp)" in finding["message"]  # noqa: RUF001
+    assert "26 record(s) could not be read (25× no record header, 1× malformed timestamp)" in finding["message"]
     assert finding["evidence"] == list(range(191, 211))  # the first 20
     rich = " ".join(run_cli("analyze", path).stdout.split())
     assert "26 unparsed record(s): see TL401 input.unparsed" in rich
@@ -248,7 +248,7 @@ def test_nul_bytes_inside_a_good_log_are_reported_and_the_analysis_goes_on(tmp_p
     assert acc["reconciles"] and acc["unparsed"] == 3 and acc["split"] == 1
     (finding,) = [f for f in data["findings"] if f["code"] == "TL401"]
     assert finding["evidence"] == [1, 21, 101]
-    assert "3× control characters in the line: NUL" in finding["message"]  # noqa: RUF001
+    assert "3× control characters in the line: NUL" in finding["message"]
     # the request whose line was damaged is still there, and so are the failover and the failback
     assert {"TL001", "TL002", "TL101"} <= set(codes(data))
     parsed = [json.loads(x) for x in run_cli("parse", str(path)).stdout.splitlines()]

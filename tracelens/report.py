@@ -75,22 +75,22 @@ class Report:
         """One row per request with its verdict and reason (columns: tracelens.reporters.frames)."""
         from tracelens.reporters import frames
 
-        return frames.requests_frame(self)
+        return frames.table_frame(self, "requests")
 
     def sessions_frame(self) -> pd.DataFrame:
         """One row per request of each session: when, where, who served it, and its verdict."""
         from tracelens.reporters import frames
 
-        return frames.sessions_frame(self)
+        return frames.table_frame(self, "sessions")
 
     def findings_frame(self) -> pd.DataFrame:
         """One row per finding: code, name, severity, message, where, evidence lines."""
         from tracelens.reporters import frames
 
-        return frames.findings_frame(self)
+        return frames.table_frame(self, "findings")
 
     def members_frame(self) -> pd.DataFrame:
         """One row per (pid, member, down interval); a member never marked down has one row."""
         from tracelens.reporters import frames
 
-        return frames.members_frame(self)
+        return frames.table_frame(self, "members")

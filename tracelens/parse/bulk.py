@@ -18,6 +18,7 @@ proves the two paths give the same records, counts and analysis.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -246,16 +247,14 @@ def _entry(typed: Typed) -> Entry:
     if payload is None:
         return ev.Message, _MESSAGE, level, component, function, text
     cls, values = payload
-    spec = _SPECS.get(cls)
-    if spec is None:
-        spec = _SPECS[cls] = _spec(cls)
-    names, own, make = spec
+    names, own, make = _spec(cls)  # type: ignore[arg-type]  # a class is hashable: mypy checks its instances
     if values.keys() != names:
         # not the class's fields (a grammar callback in error): its own __init__ raises as it would
         build_event("", 0, None, None, None, Body(*typed[:5]), payload)
     return (cls, make, level, component, function, *own(values))
 
 
+@functools.cache
 def _spec(cls: type[ev.Event]) -> tuple[frozenset[str], Callable[[dict[str, Any]], tuple[Any, ...]], ev.Constructor]:
     """A class's own field names, what takes their values from a payload in field order, and its constructor."""
     own = tuple(f.name for f in dataclasses.fields(cls))[len(_COMMON):]
@@ -263,12 +262,11 @@ def _spec(cls: type[ev.Event]) -> tuple[frozenset[str], Callable[[dict[str, Any]
         return tuple(payload[name] for name in own)
 
     # itemgetter gives a tuple for two names or more
-    return frozenset(own), itemgetter(*own) if len(own) > 1 else values, ev.constructor(cls, 2)
+    return frozenset(own), itemgetter(*own) if len(own) > 1 else values, ev.constructor(cls, 2)  # type: ignore[arg-type]  # as above
 
 
 _UNKNOWN: Any = object()  # not in the previous cache (None there: the LALR parser decides)
 _COMMON = tuple(f.name for f in dataclasses.fields(ev.Event))
-_SPECS: dict[type[ev.Event], tuple[frozenset[str], Callable[[dict[str, Any]], tuple[Any, ...]], ev.Constructor]] = {}
 _MESSAGE = ev.constructor(ev.Message, 2)
 
 

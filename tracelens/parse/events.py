@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, cast
 
 
 class Level(str, enum.Enum):
@@ -736,8 +736,8 @@ def filler(cls: type[T]) -> Callable[..., T]:
     """``make(field=value, ...)`` (or positionally), the same object as ``cls(...)`` for a frozen, slotted
     dataclass with every field given: what :func:`constructor` does for events, for the other records
     built once per request."""
-    make: Callable[..., T] = _fill_slots(cls, ", ".join(f.name for f in fields(cls)), "",
-                                         [f.name for f in fields(cls)])
+    names = [f.name for f in fields(cast(Any, cls))]
+    make: Callable[..., T] = _fill_slots(cls, ", ".join(names), "", names)
     return make
 
 

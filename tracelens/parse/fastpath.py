@@ -30,8 +30,8 @@ from datetime import datetime
 from typing import Any, NamedTuple, cast
 
 from lark import Lark, Token
-from lark.lexer import PatternStr
 from lark.grammar import Rule, Terminal
+from lark.lexer import PatternStr
 
 from tracelens.parse import events as ev
 from tracelens.parse.grammar import Body, _ToEvents, asctime, build_parser, clftime, message_start, start_symbol
@@ -143,7 +143,7 @@ class _StartShapes:
                                                          t.name))
         self.names = [t.name for t in ordered]
         branches = [f"(?P<t{i}>{t.pattern.to_regexp()})" for i, t in enumerate(ordered)]
-        self.first = re.compile("|".join(branches))
+        self._branches = branches
         # NOTE: the same choice by the text's first character: a terminal that is a plain string can only
         # match where the text starts with its first character, so each character gets the alternation of
         # those strings that start with it and of the other terminals, in the same order (the whole
@@ -152,15 +152,22 @@ class _StartShapes:
                  else None for t in ordered]
         others = [b for b, lead in zip(branches, leads, strict=True) if lead is None]
         self._others = re.compile("|".join(others)) if others else None
-        self._by_char = {c: re.compile("|".join(b for b, lead in zip(branches, leads, strict=True) if lead in (c, None)))
-                         for c in set(leads) if c is not None}
+        self._by_char = {
+            c: re.compile("|".join(b for b, lead in zip(branches, leads, strict=True) if lead in (c, None)))
+            for c in set(leads) if c is not None}
+
+    @functools.cached_property
+    def first(self) -> re.Pattern[str]:
+        """The whole alternation of the first terminals, in the lexer's order: what ``_by_char`` and
+        ``_others`` split by first character (the split is checked against it; never compiled in a run)."""
+        return re.compile("|".join(self._branches))
 
     def match(self, text: str) -> Payload | None:
         found = self._alternative(text)
         if found is None:
             return None
         full, first = found
-        result: Payload = first[2][full.lastgroup](full.groups())
+        result: Payload = first[2][cast(str, full.lastgroup)](full.groups())  # not None: _alternative checked
         return result
 
     def _alternative(self, text: str) -> tuple[re.Match[str], _First] | None:
@@ -249,7 +256,7 @@ def _builder(node: _Node, offset: int, transformer: _ToEvents) -> Builder:
     method: Callable[[list[Any]], Any] = getattr(transformer, node.callback)
     if all(n is not None for n, _ in parts):
         def tokens_only(groups: tuple[Any, ...]) -> Any:
-            return method([token(n, groups[i]) for n, i in parts])
+            return method([token(cast(str, n), groups[i]) for n, i in parts])
         return tokens_only
 
     def nested(groups: tuple[Any, ...]) -> Any:

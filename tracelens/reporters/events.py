@@ -84,4 +84,4 @@ def write_summary(summary: ParseSummary, accounting: Accounting, files: list[str
             line.append(safe(u.reason), style="red")
             line.append("  ")
             line.append(safe(u.text[:160]), style="dim")
-            console.print(line, overflow="fold")
+            console.print(line, soft_wrap=True)  # one line per record, whatever the width: grep-able

@@ -14,8 +14,9 @@ JSON text. Two differences, both on purpose:
 
 Every table is written in chunks (:data:`EVENTS_CHUNK` events, :data:`TABLE_CHUNK` rows of the analysis
 tables), so that memory does not grow with the log (the events table) and the report is never copied
-whole into one frame (the analysis tables). A file is written beside its target and renamed into place at the end: a failed run leaves
-no half-written table behind. pandas and pyarrow are imported only when a table is written.
+whole into one frame (the analysis tables). A file is written beside its target and renamed into
+place at the end: a failed run leaves no half-written table behind. pandas and pyarrow are imported
+only when a table is written.
 """
 
 from __future__ import annotations

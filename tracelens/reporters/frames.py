@@ -353,18 +353,3 @@ def table_frame(report: Report, table: str) -> pd.DataFrame:
     rows, schema = TABLE_ROWS[table]
     return _frame(list(rows(report)), schema)
 
-
-def requests_frame(report: Report) -> pd.DataFrame:
-    return table_frame(report, "requests")
-
-
-def sessions_frame(report: Report) -> pd.DataFrame:
-    return table_frame(report, "sessions")
-
-
-def findings_frame(report: Report) -> pd.DataFrame:
-    return table_frame(report, "findings")
-
-
-def members_frame(report: Report) -> pd.DataFrame:
-    return table_frame(report, "members")

@@ -20,6 +20,7 @@ ServerIOTimeout, an error status, or unknown when the log does not say).
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,8 +35,9 @@ from tracelens.requests.cookies import (
 )
 from tracelens.state.members import MemberView
 
-#: Distinct session cookie values parsed once and shared, per assembler (emptied when full).
+#: Distinct session cookie values parsed once and shared, per assembler (the most recent ones).
 COOKIE_CACHE = 50_000
+
 
 class AttemptOutcome(str, enum.Enum):
     SERVED = "served"
@@ -154,8 +156,8 @@ class Request:
 
 # NOTE: a frozen dataclass's __init__ sets each field through object.__setattr__: one request of thirty
 # fields cost as much as the rest of its closing (see tracelens.parse.events.filler)
-_REQUEST = ev.filler(Request)
-_ATTEMPT = ev.filler(Attempt)
+_REQUEST: Callable[..., Request] = ev.filler(Request)
+_ATTEMPT: Callable[..., Attempt] = ev.filler(Attempt)
 
 _BEGIN_PHASE: dict[type[ev.Event], int] = {
     ev.RouteLookup: 0,
@@ -249,16 +251,9 @@ class RequestAssembler:
         self._separator = separator
         self._open: dict[tuple[str, str | None], _Open] = {}
         self._file: str | None = None
-        self._cookies: dict[str, SessionCookie] = {}
-
-    def _session_cookie(self, raw: str) -> SessionCookie:
-        """``raw`` parsed, one object per distinct value: the requests of a session share theirs."""
-        found = self._cookies.get(raw)
-        if found is None:
-            if len(self._cookies) >= COOKIE_CACHE:
-                self._cookies.clear()
-            found = self._cookies[raw] = parse_session_cookie(raw, self._separator)
-        return found
+        # a value parsed once, one object for every request that carries it: a session's requests share theirs
+        self._session_cookie: Callable[[str], SessionCookie] = functools.lru_cache(maxsize=COOKIE_CACHE)(
+            functools.partial(parse_session_cookie, separator=separator))
 
     # ---------------------------------------------------------------- driving
 

@@ -463,10 +463,7 @@ class MemberTracker:
 
     def _on_status(self, pid: str, e: ev.Event) -> None:
         assert isinstance(e, ev.StatusCheck)
-        if e.marked_down:
-            sig = Signal.STATUS_RETRY if e.retry_now else Signal.STATUS_DOWN
-        else:
-            sig = Signal.STATUS_UP
+        sig = (Signal.STATUS_RETRY if e.retry_now else Signal.STATUS_DOWN) if e.marked_down else Signal.STATUS_UP
         self.signal(pid, e.server, sig, e)
         rec = self.record(pid, e.server)
         if e.retry_in_sec is not None and e.marked_down and (iv := rec.open_interval) is not None:
