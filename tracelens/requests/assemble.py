@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,6 +38,7 @@ from tracelens.state.members import MemberView
 
 #: Distinct session cookie values parsed once and shared, per assembler (the most recent ones).
 COOKIE_CACHE = 50_000
+_intern = sys.intern
 
 
 class AttemptOutcome(str, enum.Enum):
@@ -336,7 +338,9 @@ class RequestAssembler:
         return phase <= current.phase or current.progressed
 
     def _start(self, key: tuple[str, str | None], event: ev.Event, begin_missing: bool) -> _Open:
-        req = _Open(pid=key[0], tid=key[1], file=event.file, first_line=event.line, begin=event.time,
+        # NOTE: the few distinct process, thread, member and clone names are interned: a kept request
+        # holds the one shared copy instead of the text its line was parsed from (a tenth of its size)
+        req = _Open(pid=_intern(key[0]), tid=_intern(key[1]) if key[1] is not None else None, file=event.file, first_line=event.line, begin=event.time,
                     begin_missing=begin_missing, state_at_begin=self._snapshot(key[0]), last_line=event.line,
                     end=event.time)
         self._open[key] = req
@@ -446,15 +450,15 @@ class RequestAssembler:
 
     def _on_compare(self, o: _Open, e: ev.Event) -> None:
         assert isinstance(e, ev.CloneCompare)
-        o.compares.append((e.cookie_clone_id, e.server_clone_id, e.line))
+        o.compares.append((_intern(e.cookie_clone_id), _intern(e.server_clone_id), e.line))
 
     def _on_match(self, o: _Open, e: ev.Event) -> None:
         assert isinstance(e, ev.CloneMatch)
-        o.matches.append((e.server, e.line))
+        o.matches.append((_intern(e.server), e.line))
 
     def _on_status(self, o: _Open, e: ev.Event) -> None:
         assert isinstance(e, ev.StatusCheck)
-        o.statuses.append(StatusSeen(e.server, e.line, bool(e.marked_down), bool(e.retry_now), e.retry_in_sec,
+        o.statuses.append(StatusSeen(_intern(e.server), e.line, bool(e.marked_down), bool(e.retry_now), e.retry_in_sec,
                                      bool(e.reached_max_connections)))
 
     def _on_retry_in(self, o: _Open, e: ev.Event) -> None:
@@ -466,7 +470,7 @@ class RequestAssembler:
                     o.statuses[i] = StatusSeen(s.member, s.line, s.marked_down, s.retry_now, e.retry_in,
                                                s.reached_max_connections)
                 return
-        o.statuses.append(StatusSeen(e.server, e.line, True, False, e.retry_in, False))
+        o.statuses.append(StatusSeen(_intern(e.server), e.line, True, False, e.retry_in, False))
 
     def _on_affinity_pick(self, o: _Open, e: ev.Event) -> None:
         assert isinstance(e, (ev.AffinityServerSet, ev.CloneNextUp))
