@@ -50,6 +50,18 @@ def test_requests_carrying_one_cookie_value_share_one_parsed_cookie() -> None:
     assert requests[1].cookie is not requests[2].cookie
 
 
+def test_requests_share_one_copy_of_each_process_thread_clone_and_member_name() -> None:
+    # memory: the names a kept request holds are the few distinct values, not the text of its lines
+    requests = reconstruct([FAILOVER]).requests
+    assert len({r.pid for r in requests}) == 1 and len({id(r.pid) for r in requests}) == 1
+    assert len({id(r.tid) for r in requests}) == len({r.tid for r in requests})
+    clones = [c for r in requests for compare in r.clone_compares for c in compare[:2]]
+    assert "v544d031" in clones and "v544d0o0" in clones
+    assert len({id(c) for c in clones}) == len(set(clones))
+    members = [m for r in requests for m, _ in r.clone_matches] + [s.member for r in requests for s in r.status_checks]
+    assert M1 in members and len({id(m) for m in members}) == len(set(members))
+
+
 def test_failover_sample_gives_four_requests() -> None:
     requests = reconstruct([FAILOVER]).requests
     got = [
