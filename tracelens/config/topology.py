@@ -122,21 +122,25 @@ class TraceFacts:
     _compare: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
     # where each fact was learnt, (file, line): the first time for the facts the first mention decides,
     # the last time for those the last one does; :meth:`merge` puts parts back in log order with them
-    _at: tuple[str, int] = ("", 0)
+    _at: ev.Event | None = None  # the record being learnt from (its place is taken only when it teaches)
     _where: dict[tuple[str, object], tuple[str, int]] = field(default_factory=dict)
 
     def on_event(self, e: ev.Event) -> None:
         handler = _FACT_HANDLERS.get(type(e))
         if handler is not None:
-            self._at = (e.file, e.line)
+            self._at = e
             handler(self, e)
+
+    def _here(self) -> tuple[str, int]:
+        at = self._at
+        return (at.file, at.line) if at is not None else ("", 0)
 
     def _first(self, name: str, key: str, value: Any = None) -> None:
         """Learn ``key`` (with ``value``) in the facts called ``name`` unless already known, and where."""
         facts: dict[str, Any] = getattr(self, name)
         if key not in facts:
             facts[key] = value
-            self._where[(name, key)] = self._at
+            self._where[(name, key)] = self._here()
 
     def _on_name(self, e: ev.Event) -> None:
         assert isinstance(e, ev.ServerName)
@@ -174,23 +178,26 @@ class TraceFacts:
     def _on_weight(self, e: ev.Event) -> None:
         assert isinstance(e, ev.WeightState)
         self.max_weight[e.server] = e.max_weight
-        self._where[("max_weight", e.server)] = self._at
+        self._where[("max_weight", e.server)] = self._here()
         self._first("order", e.server)
 
     def _on_group(self, e: ev.Event) -> None:
         assert isinstance(e, ev.WeightsCheck)
         if self.cluster_name is None and e.cluster:
             self.cluster_name = e.cluster
-            self._where[("cluster_name", "")] = self._at
+            self._where[("cluster_name", "")] = self._here()
 
     def _on_lb_mode(self, e: ev.Event) -> None:
         assert isinstance(e, ev.LoadBalanceMode)
         self.load_balance = LoadBalance(e.mode)
-        self._where[("load_balance", "")] = self._at
+        self._where[("load_balance", "")] = self._here()
 
     def _on_member(self, e: ev.Event) -> None:
-        # registered only for the event kinds that name a member (see _FACT_HANDLERS)
-        self._first("order", getattr(e, "server"))  # noqa: B009
+        # registered only for the event kinds that name a member (see _FACT_HANDLERS); NOTE: most of
+        # the records the facts see are these, and their member is almost always known already
+        server = getattr(e, "server")  # noqa: B009
+        if server not in self.order:
+            self._first("order", server)
 
     @classmethod
     def merge(cls, parts: Sequence[TraceFacts], files: Sequence[str]) -> TraceFacts:
