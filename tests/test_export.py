@@ -353,7 +353,7 @@ def test_chunks_append_to_one_text_file(tmp_path: Path, monkeypatch: pytest.Monk
 def test_analysis_tables_written_in_chunks_are_the_table_written_whole(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report: Report, table: str) -> None:
     whole = {fmt: tmp_path / f"whole.{fmt}" for fmt in ("csv", "jsonl", "parquet")}
-    for fmt, out in whole.items():
+    for out in whole.values():
         exporter.write_table(report, table, exporter.target(str(out)))
     rows = len(api_frame(report, table))
     assert rows >= 2, "the sample must give the table several rows for chunks to mean anything"

@@ -87,7 +87,8 @@ def test_mutated_real_lines(text: str) -> None:
     "[Wed Dec 03 15:40:13 2014] 00000dbc 00000e78 - ERROR: ServerIOTimeout fired. retry count,",
     "[Wed Dec 03 15:40:13 2014] 00000dbc 00000e78 - TRACE: ws_server: serverSetFailoverStatus: Marking a down",
     "[Wed Dec 03 15:40:13 2014] 00000dbc 00000e78 - INFO: something",
-    "[07/Jun/2004:10:15:01.12345] 00001a2c 00000e78 - PLUGIN: \tPlugins loaded.",  # a tab is no TEXT (found by the fuzz)
+    # a tab is no TEXT (found by the fuzz)
+    "[07/Jun/2004:10:15:01.12345] 00001a2c 00000e78 - PLUGIN: \tPlugins loaded.",
 ])
 def test_edge_cases(text: str) -> None:
     same(text)

@@ -157,8 +157,8 @@ CASES: list[tuple[str, type[ev.Event], dict[str, object], str]] = [
      {"server": "was1node_PluginMember1", "host": "app1.itso.ibm.com", "will_retry": True}, "seed 000"),
     ("TRACE: ws_server: serverHasReachedMaxConnections: currentConnectionsCount 0, maxConnectionsCount -1.",
      ev.MaxConnectionsCheck, {"current": 0, "maximum": -1}, "seed 000"),
-    ("STATS: ws_server_group: serverGroupCheckServerStatus: Checking status of was1node_PluginMember1, ignoreWeights 1, "
-     "markedDown 1, retryNow 0, wlbAllows 0 reachedMaxConnectionsLimit 0", ev.StatusCheck,
+    ("STATS: ws_server_group: serverGroupCheckServerStatus: Checking status of was1node_PluginMember1, "
+     "ignoreWeights 1, markedDown 1, retryNow 0, wlbAllows 0 reachedMaxConnectionsLimit 0", ev.StatusCheck,
      {"server": "was1node_PluginMember1", "ignore_weights": 1, "marked_down": 1, "retry_now": 0, "retry_in_sec": None,
       "wlb_allows": 0, "reached_max_connections": 0}, "seed 000"),
     ("TRACE: ws_server_group: serverGroupCheckServerStatus: Server was1node_PluginMember1 is marked down; retry in 55",
@@ -282,7 +282,8 @@ CASES: list[tuple[str, type[ev.Event], dict[str, object], str]] = [
 ]
 
 
-@pytest.mark.parametrize(("body", "cls", "fields", "source"), CASES, ids=[f"{c[1].kind}-{i}" for i, c in enumerate(CASES)])
+@pytest.mark.parametrize(("body", "cls", "fields", "source"), CASES,
+                         ids=[f"{c[1].kind}-{i}" for i, c in enumerate(CASES)])
 def test_typed_events(body: str, cls: type[ev.Event], fields: dict[str, object], source: str) -> None:
     event = parse(H + body)
     assert type(event) is cls, (source, event)

@@ -62,7 +62,8 @@ def test_lenient_joins_pdf_wrapped_lines() -> None:
     recs, stats = records(SAMPLES / "real-03-redbook-ex9-8-ordered-routing.log", lenient=True)
     assert len(recs) == 12 and stats.joined_lines == 10 and stats.physical_lines == 22
     assert recs[2] == (3, "TRACE: ws_server_group: serverGroupGetFirstPrimaryServer: getting the first primary server")
-    assert recs[5][1].endswith("Checking status of HAClusterServer1, ignoreWeights 1, markedDown 1, retryNow 0, wlbAllows 0")
+    assert recs[5][1].endswith(
+        "Checking status of HAClusterServer1, ignoreWeights 1, markedDown 1, retryNow 0, wlbAllows 0")
 
 
 def test_several_files_in_order(tmp_path: Path) -> None:

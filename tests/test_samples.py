@@ -41,4 +41,4 @@ def test_both_timestamp_styles_of_the_failover_trace_give_the_same_events() -> N
     strip = lambda e: {k: v for k, v in e.to_dict().items() if k not in ("file", "time")}  # noqa: E731
     assert [strip(e) for e in a] == [strip(e) for e in b]
     assert all(x.time is not None and y.time is not None and x.time.replace(microsecond=0) == y.time.replace(
-        microsecond=0) for x, y in zip(a, b))
+        microsecond=0) for x, y in zip(a, b, strict=True))

@@ -340,7 +340,8 @@ class RequestAssembler:
     def _start(self, key: tuple[str, str | None], event: ev.Event, begin_missing: bool) -> _Open:
         # NOTE: the few distinct process, thread, member and clone names are interned: a kept request
         # holds the one shared copy instead of the text its line was parsed from (a tenth of its size)
-        req = _Open(pid=_intern(key[0]), tid=_intern(key[1]) if key[1] is not None else None, file=event.file, first_line=event.line, begin=event.time,
+        tid = _intern(key[1]) if key[1] is not None else None
+        req = _Open(pid=_intern(key[0]), tid=tid, file=event.file, first_line=event.line, begin=event.time,
                     begin_missing=begin_missing, state_at_begin=self._snapshot(key[0]), last_line=event.line,
                     end=event.time)
         self._open[key] = req
