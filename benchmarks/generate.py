@@ -26,6 +26,8 @@ MEMBERS = [
 ]
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+NO_APP_SERVER = ("ERROR: ws_common: websphereWriteRequestReadResponse: "
+                 "Failed to find an app server to handle this request")
 
 
 def header(t: datetime, pid: str, tid: str, clf: bool) -> str:
@@ -74,7 +76,8 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
         for c in clones:
             yield "TRACE: ws_server_group: serverGroupGetFirstPrimaryServer: getting the first primary server"
             for m, mc, _ in MEMBERS:
-                yield f"TRACE: ws_server_group: serverGroupFindClone: Comparing curCloneID '{c}' to server clone id '{mc}'"
+                yield ("TRACE: ws_server_group: serverGroupFindClone: "
+                       f"Comparing curCloneID '{c}' to server clone id '{mc}'")
                 if mc == c:
                     yield f"TRACE: ws_server_group: serverGroupFindClone: Match for clone '{m}'"
                     # decided when the line is written, as the plug-in decides: not after other threads ran
@@ -104,7 +107,7 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
         available = up()
         if not available:
             yield "ERROR: ws_server_group: serverGroupNextRoundRobinServer: Failed to find a server; all could be down"
-            yield "ERROR: ws_common: websphereWriteRequestReadResponse: Failed to find an app server to handle this request"
+            yield NO_APP_SERVER
             yield "ERROR: ws_common: websphereHandleRequest: Failed to handle request"
             yield "TRACE: ws_common: websphereEndRequest: Ending the request"
             return
@@ -125,9 +128,12 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
     if chosen in refusing:
         yield f"ERROR: ws_common: websphereGetStream: Failed to connect to app server on host '{host}', OS err=111"
         yield "ERROR: ws_common: websphereExecute: Failed to create the stream"
-        yield f"ERROR: ws_server: serverSetFailoverStatus: Marking {chosen} down"
+        # NOTE: the process's state changes before the line that says so is written, as in the plug-in
+        # (under its lock): changed after the yield, it changed only when this thread's next line was
+        # written, and other threads' status checks in between said the member was up
         proc.down[chosen] = now
         proc.failed[chosen] += 1
+        yield f"ERROR: ws_server: serverSetFailoverStatus: Marking {chosen} down"
         yield (f"STATS: ws_server: serverSetFailoverStatus: Server {chosen} : pendingRequests 0 "
                f"failedRequests {proc.failed[chosen]} "
                f"affinityRequests {proc.affinity[chosen]} totalRequests {proc.total[chosen]}.")
@@ -135,7 +141,7 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
                f"'{host}'; will try another one")
         others = [m for m in up() if m != chosen and m not in refusing]
         if not others:
-            yield "ERROR: ws_common: websphereWriteRequestReadResponse: Failed to find an app server to handle this request"
+            yield NO_APP_SERVER
             yield "TRACE: ws_common: websphereEndRequest: Ending the request"
             return
         chosen = others[0]
@@ -151,8 +157,8 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
         yield f"TRACE:    Cookie: JSESSIONID={cookie}"
     yield "TRACE: ws_common: websphereExecute: Wrote the request; reading the response"
     yield "TRACE: lib_htresponse: htresponseRead: Reading the response: b2c384"
+    proc.down.pop(chosen, None)  # a response marks the member up again in this process (as it is written)
     yield "TRACE:    HTTP/1.1 200 OK"
-    proc.down.pop(chosen, None)  # a response marks the member up again in this process
     yield "TRACE:    Server: WebSphere Application Server/8.5"
     if cookie is None:
         sid = session_id(rng)
