@@ -99,13 +99,19 @@ def trace(lines: int, seed: int, data: Path) -> Path:
     return path
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def trace_arguments(description: str) -> argparse.ArgumentParser:
+    """A parser with the options that choose the trace: --lines and --seed, or --file; --data."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--file", type=Path, help="an existing trace instead of a generated one")
     parser.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")),
                         help="where generated traces are kept between runs")
+    return parser
+
+
+def main() -> None:
+    parser = trace_arguments(__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1, help="runs per command; the best is reported")
     parser.add_argument("--growth", action="store_true",
                         help="also analyze a generated trace of 4x --lines and compare the peak memory")

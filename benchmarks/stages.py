@@ -13,10 +13,8 @@ benchmarks/README.md ("Where the time goes", "What remains") come from here.
 
 from __future__ import annotations
 
-import argparse
 import enum
 import io
-import os
 import sys
 import time
 from pathlib import Path
@@ -25,7 +23,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import trace  # noqa: E402  (benchmarks/ is not a package)
+from run import trace, trace_arguments  # noqa: E402  (benchmarks/ is not a package)
 
 from tracelens import api  # noqa: E402
 from tracelens.reporters.json_report import write_json  # noqa: E402
@@ -62,13 +60,7 @@ def graph_bytes(root: Any, seen: set[int]) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--lines", type=int, default=1_000_000)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--file", type=Path, help="an existing trace instead of a generated one")
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")),
-                        help="where generated traces are kept between runs")
-    args = parser.parse_args()
+    args = trace_arguments(__doc__.splitlines()[0]).parse_args()
     path = str(args.file or trace(args.lines, args.seed, args.data))
 
     start = time.perf_counter()
