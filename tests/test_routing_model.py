@@ -106,6 +106,27 @@ def test_marked_down_is_available_again_once_the_retry_interval_has_passed(secon
     assert a.available and a.disagreement is None
 
 
+def test_the_retry_interval_counts_from_the_last_failed_probe() -> None:
+    # APAR PK28197: retry is decided from "the current time and the last time at which a request
+    # failed": down for 100 s, but the retry probe failed 30 s ago, so 30 s are left
+    view = MemberView(HA1, MemberState.DOWN, NOW - timedelta(seconds=100), DownReason.CONNECT_REFUSED, False,
+                      retry_from=NOW - timedelta(seconds=30))
+    a = availability(HA1, view, [], NOW, RETRY)
+    assert not a.available and a.retry_in == 30 and a.why == "marked down, retry in 30 s"
+
+
+@pytest.mark.parametrize(("since", "now", "available"), [
+    # the plug-in's clock counts whole seconds (retryInSec, plugin-facts §2.3): 59.2 s by the log's
+    # fractions are 60 whole seconds, and 59.8 s are 59
+    (datetime(2004, 6, 7, 10, 14, 25, 900_000), datetime(2004, 6, 7, 10, 15, 25, 100_000), True),
+    (datetime(2004, 6, 7, 10, 14, 25, 100_000), datetime(2004, 6, 7, 10, 15, 24, 900_000), False),
+])
+def test_the_retry_interval_is_counted_in_whole_seconds(since: datetime, now: datetime, available: bool) -> None:
+    view = MemberView(HA1, MemberState.DOWN, since, DownReason.CONNECT_REFUSED, False)
+    a = availability(HA1, view, [], now, RETRY)
+    assert a.available is available and a.retry_in == (None if available else 1)
+
+
 def test_retry_due_state_is_available() -> None:
     view = MemberView(HA1, MemberState.RETRY_DUE, NOW - timedelta(seconds=5), DownReason.CONNECT_REFUSED, False)
     assert availability(HA1, view, [], NOW, RETRY).available

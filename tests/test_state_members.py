@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import SAMPLES, write
 from tracelens.api import reconstruct
+from tracelens.config.topology import infer_retry_interval
 from tracelens.parse import events as ev
 from tracelens.parse.parser import RecordParser
 from tracelens.read.reader import RawRecord
@@ -254,6 +255,41 @@ def test_transition(state: MemberState, signal: Signal) -> None:
     else:
         assert iv.repeats == []
         assert iv.retry_due_line == (None if state is S.DOWN else entered + 1)
+
+
+def test_a_failed_retry_probe_restarts_the_retry_timer() -> None:
+    # the plug-in counts the retry interval from the last failure (APAR PK28197): the view and each
+    # countdown say when the timer last started, the mark-down or the failed probe
+    trace = Trace()
+    down = trace.add(mark_down(M1))
+    first = trace.add(retry_in(M1, 60))
+    trace.add(time_to_retry(M1))
+    probe = trace.add(mark_down(M1))  # the probe failed
+    trace.add(STREAM_FAILED)
+    later = trace.add(retry_in(M1, 58))
+    tracker = trace.track(finish=False)
+    (iv,) = tracker.record(PID_A, M1).intervals
+    assert (iv.start_line, iv.repeats) == (down, [probe])
+    assert iv.retry_from == T0 + timedelta(seconds=probe - 1)
+    assert [(c.line, c.seconds, c.after) for c in iv.countdowns] == [(first, 60, 1.0), (later, 58, 2.0)]
+    (view,) = tracker.snapshot(PID_A)
+    assert view.down_since == T0 + timedelta(seconds=down - 1) and view.retry_from == iv.retry_from
+
+
+def test_the_retry_interval_is_inferred_from_countdowns_after_failed_probes_too() -> None:
+    # RetryInterval 5: one record a second; after the failed probe the countdown starts again, and
+    # counting it back to the first mark-down would make the interval 11 s
+    trace = Trace()
+    trace.add(mark_down(M1))
+    trace.add(retry_in(M1, 4))
+    trace.add(retry_in(M1, 3))
+    trace.add(pick(M2), tid=TID_2)
+    trace.add(pick(M2), tid=TID_2)
+    trace.add(time_to_retry(M1))
+    trace.add(mark_down(M1))  # the probe failed
+    for left in (4, 3, 2):
+        trace.add(retry_in(M1, left))
+    assert infer_retry_interval(trace.track().intervals()) == 5
 
 
 def test_the_two_other_texts_of_the_status_signals() -> None:

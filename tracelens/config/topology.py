@@ -9,7 +9,8 @@ value says so (``Source.TRACE``, or ``Source.DEFAULT`` where not even the trace 
   clone 'X'``);
 - primary and backup order: ``adding X to primary server list``, else the order members first appear;
 - weights: ``weights_need_reset: X: 4 max, 0 cur.`` (the max is the normalised starting weight);
-- retry interval: ``retry in N`` countdowns, counted back to the mark-down they follow;
+- retry interval: ``retry in N`` countdowns, counted back to the mark-down (or failed retry probe) they
+  follow, in whole seconds;
 - cluster name: ``assureWeightsValid: group NAME``.
 """
 
@@ -247,14 +248,13 @@ READS: frozenset[type[ev.Event]] = frozenset(_FACT_HANDLERS)
 
 
 def infer_retry_interval(intervals: list[DownInterval]) -> int | None:
-    """The retry interval the countdowns imply: ``retry in N`` seen S seconds after the mark-down ⇒ N + S."""
+    """The retry interval the countdowns imply: ``retry in N`` seen S seconds after the mark-down (or the
+    failed retry probe that started the timer again) ⇒ N + S."""
     estimates = []
     for iv in intervals:
-        if iv.start is None:
-            continue
         for c in iv.countdowns:
-            if c.time is not None and c.seconds >= 0:
-                estimates.append(c.seconds + round((c.time - iv.start).total_seconds()))
+            if c.after is not None and c.seconds >= 0:
+                estimates.append(c.seconds + c.after)
     return round(statistics.median(estimates)) if estimates else None
 
 

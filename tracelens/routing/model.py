@@ -31,7 +31,7 @@ from datetime import datetime
 from tracelens.config.plugin_cfg import LoadBalance
 from tracelens.config.topology import ClusterModel
 from tracelens.requests.assemble import StatusSeen
-from tracelens.state.members import MemberState, MemberView
+from tracelens.state.members import MemberState, MemberView, whole_seconds
 
 
 class AffinityMiss(str, enum.Enum):
@@ -120,9 +120,12 @@ def _from_view(member: str, view: MemberView | None, now: datetime | None, retry
         return Availability(member, True, None, None, None, None)
     if view.state is MemberState.RETRY_DUE:
         return Availability(member, True, None, None, None, None)
-    if view.down_since is None or now is None:
+    # the plug-in counts the retry interval from the last failure (APAR PK28197): a failed retry probe
+    # starts it again
+    since = view.retry_from if view.retry_from is not None else view.down_since
+    if since is None or now is None:
         return Availability(member, False, "marked down", None, None, None)
-    elapsed = (now - view.down_since).total_seconds()
+    elapsed = whole_seconds(since, now)
     if elapsed >= retry_interval:
         return Availability(member, True, None, None, None, None)
     left = int(retry_interval - elapsed)

@@ -143,6 +143,7 @@ class Countdown:
     time: datetime | None
     line: int
     seconds: int
+    after: int | None = None  # whole seconds since the retry timer last started (DownInterval.retry_from)
 
 
 @dataclass(slots=True)
@@ -164,6 +165,14 @@ class DownInterval:
     retry_due_line: int | None = None  # first `retryNow 1` / `Time to retry server`
     retry_due: datetime | None = None
     repeats: list[int] = field(default_factory=list)  # lines of further mark-downs (failed retry probes)
+    # when the retry timer last started: the mark-down, then each failed probe (the plug-in counts the
+    # retry interval from the last failure, APAR PK28197)
+    retry_from: datetime | None = None
+
+    def countdown(self, time: datetime | None, line: int, seconds: int) -> Countdown:
+        since = self.retry_from if self.retry_from is not None else self.start
+        after = whole_seconds(since, time) if time is not None and since is not None else None
+        return Countdown(time, line, seconds, after)
 
     @property
     def seconds(self) -> float | None:
@@ -205,6 +214,12 @@ class WeightSeen:
     maximum: int | None
 
 
+def whole_seconds(start: datetime, end: datetime) -> int:
+    """The seconds from ``start`` to ``end`` as the plug-in's clock counts them: whole seconds
+    (``retryInSec`` = RetryInterval − seconds since the mark-down, plugin-facts §2.3)."""
+    return int((end.replace(microsecond=0) - start.replace(microsecond=0)).total_seconds())
+
+
 @dataclass(frozen=True, slots=True)
 class MemberView:
     """What a process believed about one member at one moment (for the routing replay)."""
@@ -214,6 +229,7 @@ class MemberView:
     down_since: datetime | None
     reason: DownReason | None
     reached_max_connections: bool
+    retry_from: datetime | None = None  # when the retry timer last started (DownInterval.retry_from)
 
 
 @dataclass(slots=True)
@@ -250,6 +266,7 @@ class MemberRecord:
             down_since=iv.start if iv else None,
             reason=iv.reason if iv else None,
             reached_max_connections=self.at_max_connections,
+            retry_from=iv.retry_from if iv else None,
         )
 
 
@@ -420,6 +437,8 @@ class MemberTracker:
         elif action is A.NOTE_REPEAT and iv is not None:
             iv.repeats.append(event.line)
             iv.retry_due_line = iv.retry_due = None
+            if event.time is not None:
+                iv.retry_from = event.time
         if nxt is MemberState.RETRY_DUE and action in (A.OPEN_BEFORE_LOG, A.OPEN_UNSEEN):
             opened = rec.intervals[-1]
             opened.retry_due_line, opened.retry_due = event.line, event.time
@@ -432,7 +451,7 @@ class MemberTracker:
     def _open(self, rec: MemberRecord, event: ev.Event, reason: DownReason, reason_line: int | None) -> None:
         rec.intervals.append(DownInterval(
             pid=rec.pid, member=rec.member, file=event.file, start_line=event.line, start=event.time,
-            reason=reason, reason_line=reason_line,
+            reason=reason, reason_line=reason_line, retry_from=event.time,
         ))
 
     def restart(self, pid: str, event: ev.Event) -> None:
@@ -467,7 +486,7 @@ class MemberTracker:
         self.signal(pid, e.server, sig, e)
         rec = self.record(pid, e.server)
         if e.retry_in_sec is not None and e.marked_down and (iv := rec.open_interval) is not None:
-            iv.countdowns.append(Countdown(e.time, e.line, e.retry_in_sec))
+            iv.countdowns.append(iv.countdown(e.time, e.line, e.retry_in_sec))
         if e.reached_max_connections is not None:
             if rec.at_max_connections != bool(e.reached_max_connections):
                 self._snapshots.pop(pid, None)
@@ -483,7 +502,7 @@ class MemberTracker:
         self.signal(pid, e.server, Signal.STATUS_DOWN, e)
         iv = self.record(pid, e.server).open_interval
         if iv is not None:
-            iv.countdowns.append(Countdown(e.time, e.line, e.retry_in))
+            iv.countdowns.append(iv.countdown(e.time, e.line, e.retry_in))
 
     def _on_retry_due(self, pid: str, e: ev.Event) -> None:
         assert isinstance(e, ev.RetryDue)
