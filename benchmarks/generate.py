@@ -46,13 +46,30 @@ class Process:
         self.rr = 0
 
 
+class World:
+    """What every thread sees as it is now: the time of the line being written, the members refusing."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+        self.refusing: set[str] = set()
+
+    def elapsed(self, since: datetime) -> int:
+        """Whole seconds since ``since``, as the plug-in's clock (a time_t) counts them."""
+        return int((self.now.replace(microsecond=0) - since.replace(microsecond=0)).total_seconds())
+
+
 def session_id(rng: random.Random) -> str:
     return "".join(rng.choice(string.ascii_letters + string.digits + "_-") for _ in range(23))
 
 
-def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: list[tuple[str, list[str]]],
-                  refusing: set[str]) -> Iterator[str]:
-    """The body lines of one request (without header), as the plug-in writes them."""
+def request_lines(rng: random.Random, proc: Process, world: World,
+                  sessions: list[tuple[str, list[str]]]) -> Iterator[str]:
+    """The body lines of one request (without header), as the plug-in writes them.
+
+    NOTE: every decision reads ``world`` when the line that shows it is written (this generator runs
+    one line at a time, interleaved with other threads' lines): the time and state as they were when
+    the request began gave countdowns of 61 s and picks of members another thread had marked down.
+    """
     yield "TRACE: ws_common: websphereWriteRequestReadResponse: Enter"
     yield "TRACE: ws_common: websphereHandleSessionAffinity: Checking for session affinity"
     yield "TRACE: ws_common: websphereHandleSessionAffinity: Checking the cookie affinity: JSESSIONID"
@@ -60,7 +77,7 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
     by_name = {m: (c, h) for m, c, h in MEMBERS}
     def up() -> list[str]:
         # evaluated when the plug-in decides, as it does: other threads may have marked a member down
-        return [m for m, _, _ in MEMBERS if m not in proc.down or (now - proc.down[m]).total_seconds() >= 60]
+        return [m for m, _, _ in MEMBERS if m not in proc.down or world.elapsed(proc.down[m]) >= 60]
 
     chosen: str | None = None
     cookie = None
@@ -83,7 +100,7 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
                     # decided when the line is written, as the plug-in decides: not after other threads ran
                     down = m in proc.down
                     usable = m in up()
-                    left = 60 - int((now - proc.down[m]).total_seconds()) if down else None
+                    left = 60 - world.elapsed(proc.down[m]) if down else None
                     retry_now = int(down and left is not None and left <= 0)
                     yield ("STATS: ws_server_group: serverGroupCheckServerStatus: Checking status of "
                            f"{m}, ignoreWeights 1, markedDown {int(down)}, retryNow {retry_now}, retryInSec "
@@ -125,13 +142,13 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
     yield "TRACE: ws_common: websphereFindTransport: Finding the transport"
     yield f"DETAIL: ws_common: websphereFindTransport: Setting the transport(case 0): {host} on port 9080"
     yield "TRACE: ws_transport: transportStreamDequeue: Checking for existing stream from the queue"
-    if chosen in refusing:
+    if chosen in world.refusing:
         yield f"ERROR: ws_common: websphereGetStream: Failed to connect to app server on host '{host}', OS err=111"
         yield "ERROR: ws_common: websphereExecute: Failed to create the stream"
         # NOTE: the process's state changes before the line that says so is written, as in the plug-in
         # (under its lock): changed after the yield, it changed only when this thread's next line was
         # written, and other threads' status checks in between said the member was up
-        proc.down[chosen] = now
+        proc.down[chosen] = world.now
         proc.failed[chosen] += 1
         yield f"ERROR: ws_server: serverSetFailoverStatus: Marking {chosen} down"
         yield (f"STATS: ws_server: serverSetFailoverStatus: Server {chosen} : pendingRequests 0 "
@@ -139,7 +156,7 @@ def request_lines(rng: random.Random, proc: Process, now: datetime, sessions: li
                f"affinityRequests {proc.affinity[chosen]} totalRequests {proc.total[chosen]}.")
         yield (f"ERROR: ws_common: websphereHandleRequest: Failed to execute the transaction to '{chosen}'on host "
                f"'{host}'; will try another one")
-        others = [m for m in up() if m != chosen and m not in refusing]
+        others = [m for m in up() if m != chosen and m not in world.refusing]
         if not others:
             yield NO_APP_SERVER
             yield "TRACE: ws_common: websphereEndRequest: Ending the request"
@@ -179,8 +196,8 @@ def generate(lines: int, seed: int, processes: int = 6, threads: int = 25) -> It
     sessions: list[tuple[str, list[str]]] = []
     active: list[tuple[Process, str, Iterator[str]]] = []
     now = start
+    world = World(now)
     written = 0
-    refusing: set[str] = set()
     outage_until = start
     for proc in procs:
         for text in ("PLUGIN: Plugins loaded.", "PLUGIN: --------------------System Information-----------------------",
@@ -191,17 +208,18 @@ def generate(lines: int, seed: int, processes: int = 6, threads: int = 25) -> It
             written += 1
     while written < lines:
         now += timedelta(microseconds=rng.randint(200, 4000))
+        world.now = now
         if now >= outage_until:
-            refusing = set()
+            world.refusing = set()
             if rng.random() < 0.002:  # a member starts refusing connections for 20 to 90 s
-                refusing = {rng.choice(MEMBERS)[0]}
+                world.refusing = {rng.choice(MEMBERS)[0]}
                 outage_until = now + timedelta(seconds=rng.randint(20, 90))
         while len(active) < processes * threads // 3:
             proc = rng.choice(procs)
             tid = f"{rng.randint(0x1000, 0x1000 + threads):08x}"
             if any(p is proc and t == tid for p, t, _ in active):
                 continue
-            active.append((proc, tid, request_lines(rng, proc, now, sessions, refusing)))
+            active.append((proc, tid, request_lines(rng, proc, world, sessions)))
         i = rng.randrange(len(active))
         proc, tid, body = active[i]
         text = next(body, None)
