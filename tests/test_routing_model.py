@@ -127,6 +127,19 @@ def test_the_retry_interval_is_counted_in_whole_seconds(since: datetime, now: da
     assert a.available is available and a.retry_in == (None if available else 1)
 
 
+def test_a_status_line_is_checked_against_the_retry_interval_at_its_own_time() -> None:
+    # the affinity check said "retry in 1" 59 s after the mark-down, a second before the request's
+    # load-balancing pick: the process was right when it said so, whatever the time of the pick
+    view = down(HA1, 60)
+    said = StatusSeen(HA1, 7, True, False, 1, False, NOW - timedelta(seconds=1))
+    a = availability(HA1, view, [said], NOW, RETRY)
+    assert not a.available and a.retry_in == 1 and a.status_line == 7 and a.disagreement is None
+    # ... and it disagrees when the interval had passed by the line's own time
+    late = StatusSeen(HA1, 7, True, False, 1, False, NOW)
+    assert availability(HA1, down(HA1, 61), [late], NOW, RETRY).disagreement == (
+        f"the process kept {HA1} marked down although its retry interval of 60 s had passed")
+
+
 def test_retry_due_state_is_available() -> None:
     view = MemberView(HA1, MemberState.RETRY_DUE, NOW - timedelta(seconds=5), DownReason.CONNECT_REFUSED, False)
     assert availability(HA1, view, [], NOW, RETRY).available

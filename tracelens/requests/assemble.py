@@ -95,6 +95,7 @@ class StatusSeen:
     retry_now: bool
     retry_in: int | None  # `retryInSec N`, or the `retry in N` line that followed
     reached_max_connections: bool
+    time: datetime | None = None  # when the process said so
 
 
 @dataclass(frozen=True, slots=True)
@@ -460,7 +461,7 @@ class RequestAssembler:
     def _on_status(self, o: _Open, e: ev.Event) -> None:
         assert isinstance(e, ev.StatusCheck)
         o.statuses.append(StatusSeen(_intern(e.server), e.line, bool(e.marked_down), bool(e.retry_now), e.retry_in_sec,
-                                     bool(e.reached_max_connections)))
+                                     bool(e.reached_max_connections), e.time))
 
     def _on_retry_in(self, o: _Open, e: ev.Event) -> None:
         assert isinstance(e, ev.MarkedDownRetry)
@@ -469,9 +470,9 @@ class RequestAssembler:
             if s.member == e.server:
                 if s.retry_in is None:
                     o.statuses[i] = StatusSeen(s.member, s.line, s.marked_down, s.retry_now, e.retry_in,
-                                               s.reached_max_connections)
+                                               s.reached_max_connections, s.time)
                 return
-        o.statuses.append(StatusSeen(_intern(e.server), e.line, True, False, e.retry_in, False))
+        o.statuses.append(StatusSeen(_intern(e.server), e.line, True, False, e.retry_in, False, e.time))
 
     def _on_affinity_pick(self, o: _Open, e: ev.Event) -> None:
         assert isinstance(e, (ev.AffinityServerSet, ev.CloneNextUp))

@@ -89,13 +89,17 @@ def availability(
     """Whether ``member`` can take a request now, in the process whose view and status lines these are.
 
     MaxConnections comes from the process's own statement (``reachedMaxConnectionsLimit``): the log
-    does not show enough of the connection counts to judge the configured limit independently.
+    does not show enough of the connection counts to judge the configured limit independently. The
+    request's own status line for the member decides (the process said so when it chose); it is
+    checked against the retry interval as of the line's own time.
     """
-    from_view = _from_view(member, view, now, retry_interval)
     own = [s for s in statuses if s.member == member]
     if not own:
-        return from_view
+        return _from_view(member, view, now, retry_interval)
     s = own[-1]
+    # the view as of the status line's own time: a later decision of the same request is not what it
+    # answered (NOTE: the requests of a busy log can spend seconds between their lines)
+    from_view = _from_view(member, view, s.time if s.time is not None else now, retry_interval)
     if s.reached_max_connections:
         return Availability(member, False, "MaxConnections reached", None, s.line, None)
     if s.marked_down and not s.retry_now:
