@@ -21,6 +21,7 @@ target (at most 20% more).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import re
 import subprocess
@@ -83,9 +84,11 @@ def measure(args: list[str]) -> tuple[float, int]:
     wall = time.perf_counter() - start
     done.set()
     sampler.join()
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        err = proc.stderr.read().decode() if proc.stderr else ""
-        raise SystemExit(f"{' '.join(args)} failed: {err}")
+    # NOTE: only 0: a command that failed at once (1 is also what `python -m` gives for a module that
+    # is not installed) would otherwise be measured as the fastest run of all
+    if os.waitstatus_to_exitcode(status) != 0:
+        err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+        raise SystemExit(f"{' '.join(args)} failed (exit {os.waitstatus_to_exitcode(status)}): {err}")
     return wall, peak or usage.ru_maxrss
 
 
@@ -119,6 +122,9 @@ def main() -> None:
     if args.growth and args.file is not None:
         parser.error("--growth compares generated traces: give --lines, not --file")
 
+    if importlib.util.find_spec("tracelens") is None:  # the commands run `python -m tracelens` with this Python
+        parser.error(f"tracelens is not installed for {sys.executable}: run it from the project's virtual "
+                     "environment (README: pip install -e '.[test]')")
     path = args.file or trace(args.lines, args.seed, args.data)
     size_mb = path.stat().st_size / 1e6
     with path.open("rb") as f:

@@ -25,8 +25,12 @@ sys.path.insert(0, str(HERE))
 
 from run import trace, trace_arguments  # noqa: E402  (benchmarks/ is not a package)
 
-from tracelens import api  # noqa: E402
-from tracelens.reporters.json_report import write_json  # noqa: E402
+try:
+    from tracelens import api
+    from tracelens.reporters.json_report import write_json
+except ImportError:
+    raise SystemExit(f"stages.py: tracelens is not installed for {sys.executable}: run it from the project's "
+                     "virtual environment (README: pip install -e '.[test]')") from None
 
 _ATOMS = (str, bytes, int, float, bool, type(None))
 
