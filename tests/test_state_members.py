@@ -19,6 +19,7 @@ from tracelens.parse import events as ev
 from tracelens.parse.parser import RecordParser
 from tracelens.read.reader import RawRecord
 from tracelens.state.members import (
+    HISTORY,
     TRANSITIONS,
     DownReason,
     EndReason,
@@ -541,6 +542,28 @@ def test_any_cumulative_counter_going_down_is_a_restart(key: str) -> None:
     drop = trace.add(stats(M1, values["failed"], values["affinity"], 413))
     tracker = trace.track()
     assert tracker.record(PID_A, M1).counter_resets == [drop]
+
+
+def test_a_member_keeps_its_latest_summaries_and_weights_and_the_time_of_all() -> None:
+    # memory: a summary and a weight per request would grow with the log; the reports show the
+    # latest, the timeline the time of each; a restart and a counter drop are still seen after trimming
+    trace = Trace()
+    for total in range(1, 3 * HISTORY + 1):
+        trace.add(pick(M1, total))
+        trace.add(f"TRACE: ws_server_group: lockedServerGroupUseServer: Server {M1} picked, weight {total}.")
+        trace.add(stats(M1, 0, total, total))
+    restart = trace.add(PLUGINS_LOADED, tid=TID_2)
+    trace.add(stats(M1, 0, 1, 1))  # after a restart: no drop
+    trace.add(stats(M1, 0, 2, 2))
+    drop = trace.add(stats(M1, 0, 1, 1))
+    tracker = trace.track()
+    rec = tracker.record(PID_A, M1)
+    assert HISTORY <= len(rec.counters) < 2 * HISTORY and HISTORY <= len(rec.weights) < 2 * HISTORY
+    assert [w.current for w in rec.weights[-HISTORY:]] == list(range(2 * HISTORY + 1, 3 * HISTORY + 1))
+    assert rec.counters[-1].line == drop and rec.counter_resets == [drop]
+    assert tracker.restarts == [(PID_A, restart), (PID_A, drop)]
+    timed = [e.time for e in trace.events() if isinstance(e, (ev.ServerPicked, ev.ServerStats))]
+    assert rec.seen_times() == timed and len(timed) == 2 * 3 * HISTORY + 3
 
 
 def test_counters_start_again_after_plugins_loaded() -> None:

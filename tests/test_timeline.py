@@ -170,9 +170,8 @@ def test_markup_and_escape_sequences_from_the_log_are_shown_escaped(tmp_path: Pa
     report = analyze([str(log)])
     assert ("00001a2c", escape_member) in report.tracker.members  # the name did reach the report
     # a member named exactly like rich markup, with a space
-    report.tracker.members[("00001a2c", "[bold red]evil[/]")] = MemberRecord(
-        "00001a2c", "[bold red]evil[/]", weights=[WeightSeen(at("10:15:30"), 1, "picked", 1, None)],
-    )
+    named = report.tracker.members[("00001a2c", "[bold red]evil[/]")] = MemberRecord("00001a2c", "[bold red]evil[/]")
+    named.add_weight(WeightSeen(at("10:15:30"), 1, "picked", 1, None))
     out = io.StringIO()
     console = Console(file=out, width=120, force_terminal=True, color_system="truecolor")  # colour ON
     for options in (tl.TimelineOptions(), tl.TimelineOptions(session="IWuUT_zhR-gFYB-pOAk75Q5")):

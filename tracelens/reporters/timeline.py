@@ -549,8 +549,7 @@ def _paint_member(rec: MemberRecord, intervals: list[DownInterval], evidence: li
 
     times = sorted(
         evidence
-        + [w.time for w in rec.weights if w.time is not None]
-        + [c.time for c in rec.counters if c.time is not None]
+        + rec.seen_times()
         + [iv.start for iv in intervals if iv.start is not None]
     )
     cursor = times[0] if times else None

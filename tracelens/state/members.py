@@ -29,9 +29,10 @@ timeout, ServerIOTimeout, a 5xx response): the tracker remembers the last failur
 from __future__ import annotations
 
 import enum
+from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tracelens.parse import events as ev
 from tracelens.read.reader import log_order
@@ -205,6 +206,12 @@ class CounterSnapshot:
     total: int
 
 
+#: How many of the latest STATS summaries and weights each member keeps (the reports show 20).
+HISTORY = 20
+EPOCH = datetime(1970, 1, 1)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 @dataclass(frozen=True, slots=True)
 class WeightSeen:
     time: datetime | None
@@ -241,15 +248,42 @@ class MemberRecord:
     state: MemberState = MemberState.UNKNOWN
     state_line: int | None = None  # the line that put it in this state
     intervals: list[DownInterval] = field(default_factory=list)
+    # the latest STATS summaries and weights (at least HISTORY of each; what the reports show), and the
+    # time of every one of them (what the timeline paints), as whole microseconds since EPOCH: a
+    # million-line log has a summary and a weight per request, 290 bytes a request as records.
+    # Added through add_counters and add_weight, which keep the three together.
     counters: list[CounterSnapshot] = field(default_factory=list)
     counter_resets: list[int] = field(default_factory=list)
     weights: list[WeightSeen] = field(default_factory=list)
+    seen: array[int] = field(default_factory=lambda: array("q"))
     max_connections_lines: list[int] = field(default_factory=list)
     first_line: int | None = None
     last_line: int | None = None
     requests_served: int = 0
     last_wlb_allows: int | None = None
     counters_since: int = 0  # index of the first STATS snapshot since the last restart
+
+    def add_counters(self, snap: CounterSnapshot) -> None:
+        self.counters.append(snap)
+        if len(self.counters) >= 2 * HISTORY:
+            drop = len(self.counters) - HISTORY
+            del self.counters[:drop]
+            self.counters_since = max(0, self.counters_since - drop)
+        self._saw(snap.time)
+
+    def add_weight(self, seen: WeightSeen) -> None:
+        self.weights.append(seen)
+        if len(self.weights) >= 2 * HISTORY:
+            del self.weights[:-HISTORY]
+        self._saw(seen.time)
+
+    def _saw(self, time: datetime | None) -> None:
+        if time is not None:
+            self.seen.append((time - EPOCH) // _MICROSECOND)
+
+    def seen_times(self) -> list[datetime]:
+        """The time of every STATS summary and weight seen, in the order seen."""
+        return [EPOCH + timedelta(microseconds=us) for us in self.seen]
     at_max_connections: bool = False  # the latest status line or warning said MaxConnections was reached
 
     @property
@@ -495,7 +529,7 @@ class MemberTracker:
                 rec.max_connections_lines.append(e.line)
         if rec.last_wlb_allows != e.wlb_allows:  # kept only when it changes: status lines are frequent
             rec.last_wlb_allows = e.wlb_allows
-            rec.weights.append(WeightSeen(e.time, e.line, "wlb_allows", e.wlb_allows, None))
+            rec.add_weight(WeightSeen(e.time, e.line, "wlb_allows", e.wlb_allows, None))
 
     def _on_retry_in(self, pid: str, e: ev.Event) -> None:
         assert isinstance(e, ev.MarkedDownRetry)
@@ -537,7 +571,7 @@ class MemberTracker:
         self._current[key] = server
         rec = self.record(pid, server)
         if isinstance(e, ev.ServerPicked):
-            rec.weights.append(WeightSeen(e.time, e.line, "picked", e.weight, None))
+            rec.add_weight(WeightSeen(e.time, e.line, "picked", e.weight, None))
 
     def _on_response(self, pid: str, e: ev.Event) -> None:
         assert isinstance(e, ev.ResponseStatus)
@@ -574,11 +608,11 @@ class MemberTracker:
                     "the process restarted or reloaded its configuration",
                 ))
                 self.restart(pid, e)
-        rec.counters.append(snap)
+        rec.add_counters(snap)
 
     def _on_weight(self, pid: str, e: ev.Event) -> None:
         assert isinstance(e, ev.WeightState)
-        self.record(pid, e.server).weights.append(WeightSeen(e.time, e.line, "state", e.cur_weight, e.max_weight))
+        self.record(pid, e.server).add_weight(WeightSeen(e.time, e.line, "state", e.cur_weight, e.max_weight))
 
     def _on_max_reached(self, pid: str, e: ev.Event) -> None:
         assert isinstance(e, ev.MaxConnectionsReached)
