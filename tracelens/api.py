@@ -71,7 +71,7 @@ def collector_paused() -> Iterator[None]:
     collector's full collections walks every object kept so far: on the benchmark's million-line
     trace it ran eleven of them, found nothing, and took a fifth of the run. What the analysis builds
     is trees of frozen records, not cycles, and reference counting still frees every event as soon as
-    it is consumed (the peak memory is the same with the collector paused; tests/test_memory.py).
+    it is consumed (the peak memory is the same with the collector paused; tests/test_collector.py).
     """
     enabled = gc.isenabled()
     gc.disable()

@@ -261,7 +261,8 @@ class MemberRecord:
     last_line: int | None = None
     requests_served: int = 0
     last_wlb_allows: int | None = None
-    counters_since: int = 0  # index of the first STATS snapshot since the last restart
+    counters_since: int = 0  # index in counters (as trimmed) of the first STATS snapshot since the last restart
+    at_max_connections: bool = False  # the latest status line or warning said MaxConnections was reached
 
     def add_counters(self, snap: CounterSnapshot) -> None:
         self.counters.append(snap)
@@ -284,7 +285,6 @@ class MemberRecord:
     def seen_times(self) -> list[datetime]:
         """The time of every STATS summary and weight seen, in the order seen."""
         return [EPOCH + timedelta(microseconds=us) for us in self.seen]
-    at_max_connections: bool = False  # the latest status line or warning said MaxConnections was reached
 
     @property
     def open_interval(self) -> DownInterval | None:
