@@ -352,4 +352,3 @@ def table_frame(report: Report, table: str) -> pd.DataFrame:
     """The whole analysis ``table`` as one typed frame."""
     rows, schema = TABLE_ROWS[table]
     return _frame(list(rows(report)), schema)
-
