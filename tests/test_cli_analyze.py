@@ -71,6 +71,32 @@ def test_rich_report_of_the_failover_sample() -> None:
     assert max(len(line) for line in out.splitlines()) <= 100  # COLUMNS
 
 
+def test_rich_report_shows_the_first_down_intervals_of_a_member_and_counts_the_rest(tmp_path: Path) -> None:
+    # a member refused, marked down and back (served) twelve times in one process
+    lines, second = [], 0
+
+    def add(body: str, tid: str = "00000f10") -> None:
+        nonlocal second
+        lines.append(f"[Mon Jun 07 10:{second // 60:02d}:{second % 60:02d} 2004] 00001a2c {tid} - {body}")
+        second += 1
+
+    for _ in range(12):
+        add("ERROR: ws_common: websphereGetStream: Failed to connect to app server on host "
+            "'app1.itso.ibm.com', OS err=10061")
+        add(f"ERROR: ws_server: serverSetFailoverStatus: Marking {M1} down")
+        add(f"TRACE: ws_server_group: serverGroupIncrementConnectionCount: Server {M1} picked, "
+            "pendingConnectionCount 1 totalConnectionsCount 1.", "00000e78")
+        add("TRACE:    HTTP/1.1 200 OK", "00000e78")
+        add("TRACE: ws_common: websphereEndRequest: Ending the request", "00000e78")
+    log = write(tmp_path, "flapping.log", "\n".join(lines) + "\n")
+    assert len(analyze([str(log)]).tracker.record("00001a2c", M1).intervals) == 12
+    result = run_cli("analyze", str(log))
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert out.count("      down ") == 8  # the first eight, two seconds each
+    assert "… and 4 more down intervals (8 s; `tracelens members` and --format json list all)" in " ".join(out.split())
+
+
 def test_rich_report_with_config_names_it() -> None:
     result = run_cli("analyze", "--config", CFG, FAILOVER)
     assert result.exit_code == 0

@@ -104,7 +104,7 @@ def _members(report: Report, console: Console) -> None:
             if not rec.intervals:
                 line.append("  up throughout" if rec.state.value != "unknown" else "  no status seen", style="green")
             console.print(line)
-            for iv in rec.intervals:
+            for iv in rec.intervals[:MAX_PER_GROUP]:
                 row = Text("      down ", style="red")
                 row.append(f"{_hms(iv.start)} → {_hms(iv.end) if iv.end else 'end of log'}")
                 if iv.seconds is not None:
@@ -113,6 +113,12 @@ def _members(report: Report, console: Console) -> None:
                 if iv.end_reason is not None:
                     row.append(f"; back: {iv.end_reason.value.replace('_', ' ')}", style="dim")
                 console.print(row)
+            if len(rec.intervals) > MAX_PER_GROUP:
+                # a long log marks a member down again and again: the terminal report stays readable
+                more = rec.intervals[MAX_PER_GROUP:]
+                down = sum(iv.seconds or 0 for iv in more)
+                console.print(Text(f"      … and {len(more)} more down intervals ({down:.0f} s; "
+                                   "`tracelens members` and --format json list all)", style="dim"))
 
 
 def _findings(report: Report, console: Console) -> None:
