@@ -66,6 +66,12 @@ class ModelInterval:
     countdowns: int = 0
     repeats: list[int] = field(default_factory=list)
     retry_due_line: int | None = None  # the first retry-due line since it opened or since the last failed probe
+    afters: list[int] = field(default_factory=list)  # per countdown: lines (= seconds) since the timer started
+
+    @property
+    def timer_line(self) -> int:
+        """The line the retry timer last started at: the mark-down, or the last failed probe (PK28197)."""
+        return self.repeats[-1] if self.repeats else self.start
 
 
 @dataclass
@@ -126,10 +132,11 @@ class Model:
             m.up_line = line
         m.state = "up"
 
-    def countdown(self, pid: str, member: str) -> None:
+    def countdown(self, pid: str, member: str, line: int) -> None:
         iv = self.get(pid, member).open
         if iv is not None:
             iv.countdowns += 1
+            iv.afters.append(line - iv.timer_line)
 
     def restart(self, pid: str, line: int) -> None:
         for (p, _), m in self.members.items():
@@ -217,7 +224,7 @@ class TrackerVersusModel(RuleBasedStateMachine):
         if marked_down:
             self.model.down(pid, member, line, marked=False, retry_due=bool(retry_now))
             if retry_in is not None:
-                self.model.countdown(pid, member)
+                self.model.countdown(pid, member, line)
         else:
             self.model.up(pid, member, line, "status_up")
         if max_reached is not None:
@@ -227,7 +234,7 @@ class TrackerVersusModel(RuleBasedStateMachine):
     def retry_in(self, pid: str, tid: str, member: str, seconds: int) -> None:
         line = self.emit(ev.MarkedDownRetry, pid, tid, server=member, retry_in=seconds)
         self.model.down(pid, member, line, marked=False)
-        self.model.countdown(pid, member)
+        self.model.countdown(pid, member, line)
 
     @rule(pid=pids, tid=tids, member=members)
     def time_to_retry(self, pid: str, tid: str, member: str) -> None:
@@ -318,6 +325,9 @@ class TrackerVersusModel(RuleBasedStateMachine):
                 assert (iv.end_line, end_reason) == (m.end, m.end_reason), (iv, m)
                 assert (len(iv.countdowns), iv.repeats) == (m.countdowns, m.repeats), (iv, m)
                 assert iv.retry_due_line == m.retry_due_line, (iv, m)
+                # one record a second: the retry timer's start and each countdown's seconds since it
+                assert iv.retry_from == T0 + timedelta(seconds=m.timer_line), (iv, m)
+                assert [c.after for c in iv.countdowns] == m.afters, (iv, m)
 
     @invariant()
     def intervals_are_ordered_and_never_overlap(self) -> None:
