@@ -102,6 +102,14 @@ def trace(lines: int, seed: int, data: Path) -> Path:
     return path
 
 
+def tracelens_missing() -> str | None:
+    """Why the benchmarks cannot run tracelens with this Python, or None."""
+    if importlib.util.find_spec("tracelens") is not None:
+        return None
+    return (f"tracelens is not installed for {sys.executable}: run it from the project's virtual environment "
+            "(README: pip install -e '.[test]')")
+
+
 def trace_arguments(description: str) -> argparse.ArgumentParser:
     """A parser with the options that choose the trace: --lines and --seed, or --file; --data."""
     parser = argparse.ArgumentParser(description=description)
@@ -122,9 +130,8 @@ def main() -> None:
     if args.growth and args.file is not None:
         parser.error("--growth compares generated traces: give --lines, not --file")
 
-    if importlib.util.find_spec("tracelens") is None:  # the commands run `python -m tracelens` with this Python
-        parser.error(f"tracelens is not installed for {sys.executable}: run it from the project's virtual "
-                     "environment (README: pip install -e '.[test]')")
+    if why := tracelens_missing():  # the commands run `python -m tracelens` with this Python
+        parser.error(why)
     path = args.file or trace(args.lines, args.seed, args.data)
     size_mb = path.stat().st_size / 1e6
     with path.open("rb") as f:

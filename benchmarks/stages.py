@@ -23,14 +23,13 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from run import trace, trace_arguments  # noqa: E402  (benchmarks/ is not a package)
+from run import trace, trace_arguments, tracelens_missing  # noqa: E402  (benchmarks/ is not a package)
 
-try:
-    from tracelens import api
-    from tracelens.reporters.json_report import write_json
-except ImportError:
-    raise SystemExit(f"stages.py: tracelens is not installed for {sys.executable}: run it from the project's "
-                     "virtual environment (README: pip install -e '.[test]')") from None
+if why := tracelens_missing():
+    raise SystemExit(f"stages.py: {why}")
+
+from tracelens import api  # noqa: E402
+from tracelens.reporters.json_report import write_json  # noqa: E402
 
 _ATOMS = (str, bytes, int, float, bool, type(None))
 

@@ -108,9 +108,9 @@ def test_marked_down_is_available_again_once_the_retry_interval_has_passed(secon
 
 def test_the_retry_interval_counts_from_the_last_failed_probe() -> None:
     # APAR PK28197: retry is decided from "the current time and the last time at which a request
-    # failed": down for 100 s, but the retry probe failed 30 s ago, so 30 s are left
-    view = MemberView(HA1, MemberState.DOWN, NOW - timedelta(seconds=100), DownReason.CONNECT_REFUSED, False,
-                      retry_from=NOW - timedelta(seconds=30))
+    # failed": down for 100 s, but the retry probe failed 30 s ago, so 30 s are left. The view
+    # carries when the timer last started (the tracker sets it: test_a_failed_retry_probe_restarts...)
+    view = MemberView(HA1, MemberState.DOWN, NOW - timedelta(seconds=30), DownReason.CONNECT_REFUSED, False)
     a = availability(HA1, view, [], NOW, RETRY)
     assert not a.available and a.retry_in == 30 and a.why == "marked down, retry in 30 s"
 

@@ -274,7 +274,7 @@ def test_a_failed_retry_probe_restarts_the_retry_timer() -> None:
     assert iv.retry_from == T0 + timedelta(seconds=probe - 1)
     assert [(c.line, c.seconds, c.after) for c in iv.countdowns] == [(first, 60, 1.0), (later, 58, 2.0)]
     (view,) = tracker.snapshot(PID_A)
-    assert view.down_since == T0 + timedelta(seconds=down - 1) and view.retry_from == iv.retry_from
+    assert iv.start == T0 + timedelta(seconds=down - 1) and view.retry_from == iv.retry_from
 
 
 def test_the_retry_interval_is_inferred_from_countdowns_after_failed_probes_too() -> None:
@@ -470,7 +470,7 @@ def test_a_mark_down_in_one_process_leaves_the_other_up() -> None:
     assert {v.member: v.state for v in tracker.snapshot(PID_A)} == {M1: MemberState.DOWN}
     assert {v.member: v.state for v in tracker.snapshot(PID_B)} == {M1: MemberState.UP}
     view = tracker.snapshot(PID_A)[0]
-    assert (view.down_since, view.reason) == (T0 + timedelta(seconds=down - 1), DownReason.CONNECT_REFUSED)
+    assert (view.retry_from, view.reason) == (T0 + timedelta(seconds=down - 1), DownReason.CONNECT_REFUSED)
     assert b_served > down
 
 

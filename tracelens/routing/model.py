@@ -126,10 +126,9 @@ def _from_view(member: str, view: MemberView | None, now: datetime | None, retry
         return Availability(member, True, None, None, None, None)
     # the plug-in counts the retry interval from the last failure (APAR PK28197): a failed retry probe
     # starts it again
-    since = view.retry_from if view.retry_from is not None else view.down_since
-    if since is None or now is None:
+    if view.retry_from is None or now is None:
         return Availability(member, False, "marked down", None, None, None)
-    elapsed = whole_seconds(since, now)
+    elapsed = whole_seconds(view.retry_from, now)
     if elapsed >= retry_interval:
         return Availability(member, True, None, None, None, None)
     left = int(retry_interval - elapsed)

@@ -33,6 +33,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from tracelens.parse import events as ev
 from tracelens.read.reader import log_order
@@ -171,8 +172,8 @@ class DownInterval:
     retry_from: datetime | None = None
 
     def countdown(self, time: datetime | None, line: int, seconds: int) -> Countdown:
-        since = self.retry_from if self.retry_from is not None else self.start
-        after = whole_seconds(since, time) if time is not None and since is not None else None
+        since = self.retry_from
+        after = whole_seconds(since, time) if since is not None and time is not None else None
         return Countdown(time, line, seconds, after)
 
     @property
@@ -233,10 +234,9 @@ class MemberView:
 
     member: str
     state: MemberState
-    down_since: datetime | None
+    retry_from: datetime | None  # when its retry timer last started (DownInterval.retry_from)
     reason: DownReason | None
     reached_max_connections: bool
-    retry_from: datetime | None = None  # when the retry timer last started (DownInterval.retry_from)
 
 
 @dataclass(slots=True)
@@ -261,24 +261,22 @@ class MemberRecord:
     last_line: int | None = None
     requests_served: int = 0
     last_wlb_allows: int | None = None
-    counters_since: int = 0  # index in counters (as trimmed) of the first STATS snapshot since the last restart
+    counting: bool = False  # a STATS summary was seen since the process (re)started: the next is compared with it
     at_max_connections: bool = False  # the latest status line or warning said MaxConnections was reached
 
     def add_counters(self, snap: CounterSnapshot) -> None:
-        self.counters.append(snap)
-        if len(self.counters) >= 2 * HISTORY:
-            drop = len(self.counters) - HISTORY
-            del self.counters[:drop]
-            self.counters_since = max(0, self.counters_since - drop)
-        self._saw(snap.time)
+        self._keep(self.counters, snap, snap.time)
+        self.counting = True
 
     def add_weight(self, seen: WeightSeen) -> None:
-        self.weights.append(seen)
-        if len(self.weights) >= 2 * HISTORY:
-            del self.weights[:-HISTORY]
-        self._saw(seen.time)
+        self._keep(self.weights, seen, seen.time)
 
-    def _saw(self, time: datetime | None) -> None:
+    def _keep(self, history: list[Any], item: Any, time: datetime | None) -> None:
+        """``item`` appended to ``history`` (trimmed to the latest HISTORY once twice as long), its time
+        to :attr:`seen`."""
+        history.append(item)
+        if len(history) >= 2 * HISTORY:
+            del history[:-HISTORY]
         if time is not None:
             self.seen.append((time - EPOCH) // _MICROSECOND)
 
@@ -297,10 +295,9 @@ class MemberRecord:
         return MemberView(
             member=self.member,
             state=self.state,
-            down_since=iv.start if iv else None,
+            retry_from=iv.retry_from if iv else None,
             reason=iv.reason if iv else None,
             reached_max_connections=self.at_max_connections,
-            retry_from=iv.retry_from if iv else None,
         )
 
 
@@ -506,7 +503,7 @@ class MemberTracker:
                     iv.end_file = event.file
             rec.state, rec.state_line = MemberState.UNKNOWN, event.line
             self._snapshots.pop(pid, None)
-            rec.counters_since = len(rec.counters)  # a restarted process counts from zero again
+            rec.counting = False  # a restarted process counts from zero again
         for key in [k for k in self._current if k[0] == pid]:
             del self._current[key]
         for key in [k for k in self._failure if k[0] == pid]:
@@ -594,7 +591,7 @@ class MemberTracker:
         assert isinstance(e, ev.ServerStats)
         rec = self.record(pid, e.server)
         snap = CounterSnapshot(e.time, e.line, e.pending, e.failed, e.affinity, e.total)
-        if len(rec.counters) > rec.counters_since:
+        if rec.counting:
             prev = rec.counters[-1]
             fell = [f"{name} {a} -> {b}" for name, a, b in (("total", prev.total, snap.total),
                                                             ("affinity", prev.affinity, snap.affinity),
