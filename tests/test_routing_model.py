@@ -106,10 +106,10 @@ def test_marked_down_is_available_again_once_the_retry_interval_has_passed(secon
     assert a.available and a.disagreement is None
 
 
-def test_the_retry_interval_counts_from_the_last_failed_probe() -> None:
+def test_the_retry_interval_counts_from_when_the_timer_last_started() -> None:
     # APAR PK28197: retry is decided from "the current time and the last time at which a request
     # failed": down for 100 s, but the retry probe failed 30 s ago, so 30 s are left. The view
-    # carries when the timer last started (the tracker sets it: test_a_failed_retry_probe_restarts...)
+    # carries when the timer last started (tests/test_state_members.py: the tracker sets it)
     view = MemberView(HA1, MemberState.DOWN, NOW - timedelta(seconds=30), DownReason.CONNECT_REFUSED, False)
     a = availability(HA1, view, [], NOW, RETRY)
     assert not a.available and a.retry_in == 30 and a.why == "marked down, retry in 30 s"

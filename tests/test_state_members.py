@@ -18,6 +18,7 @@ from tracelens.config.topology import infer_retry_interval
 from tracelens.parse import events as ev
 from tracelens.parse.parser import RecordParser
 from tracelens.read.reader import RawRecord
+from tracelens.routing.model import availability
 from tracelens.state.members import (
     HISTORY,
     TRANSITIONS,
@@ -275,6 +276,23 @@ def test_a_failed_retry_probe_restarts_the_retry_timer() -> None:
     assert [(c.line, c.seconds, c.after) for c in iv.countdowns] == [(first, 60, 1.0), (later, 58, 2.0)]
     (view,) = tracker.snapshot(PID_A)
     assert iv.start == T0 + timedelta(seconds=down - 1) and view.retry_from == iv.retry_from
+
+
+def test_after_a_failed_probe_the_replay_waits_a_whole_interval_again() -> None:
+    # the tracker's view through the routing model: marked down, probed after 60 s, failed again;
+    # 40 s after the probe (100 s after the first mark-down) the member is still skipped
+    trace = Trace()
+    trace.add(mark_down(M1))
+    for _ in range(59):
+        trace.add(pick(M2), tid=TID_2)
+    trace.add(time_to_retry(M1))
+    probe = trace.add(mark_down(M1))
+    tracker = trace.track(finish=False)
+    view = {v.member: v for v in tracker.snapshot(PID_A)}[M1]
+    now = T0 + timedelta(seconds=probe - 1 + 40)
+    a = availability(M1, view, [], now, 60)
+    assert not a.available and a.retry_in == 20
+    assert availability(M1, view, [], now + timedelta(seconds=20), 60).available
 
 
 def test_the_retry_interval_is_inferred_from_countdowns_after_failed_probes_too() -> None:
