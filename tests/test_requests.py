@@ -58,7 +58,11 @@ def test_requests_share_one_copy_of_each_process_thread_clone_and_member_name() 
     clones = [c for r in requests for compare in r.clone_compares for c in compare[:2]]
     assert "v544d031" in clones and "v544d0o0" in clones
     assert len({id(c) for c in clones}) == len(set(clones))
-    members = [m for r in requests for m, _ in r.clone_matches] + [s.member for r in requests for s in r.status_checks]
+    members = ([m for r in requests for m, _ in r.clone_matches]
+               + [s.member for r in requests for s in r.status_checks]
+               + [a.member for r in requests for a in r.attempts if a.member]
+               + [m for r in requests for m, _ in r.mark_downs]
+               + [r.served_by for r in requests if r.served_by])
     assert M1 in members and len({id(m) for m in members}) == len(set(members))
 
 

@@ -273,7 +273,7 @@ def test_a_failed_retry_probe_restarts_the_retry_timer() -> None:
     (iv,) = tracker.record(PID_A, M1).intervals
     assert (iv.start_line, iv.repeats) == (down, [probe])
     assert iv.retry_from == T0 + timedelta(seconds=probe - 1)
-    assert [(c.line, c.seconds, c.after) for c in iv.countdowns] == [(first, 60, 1.0), (later, 58, 2.0)]
+    assert [(c.line, c.seconds, c.after) for c in iv.countdowns] == [(first, 60, 1), (later, 58, 2)]
     (view,) = tracker.snapshot(PID_A)
     assert iv.start == T0 + timedelta(seconds=down - 1) and view.retry_from == iv.retry_from
 

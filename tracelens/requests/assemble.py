@@ -194,7 +194,9 @@ class _Attempt:
     state: tuple[MemberView, ...] = ()
 
     def freeze(self) -> Attempt:
-        return _ATTEMPT(self.member, self.line, self.time, self.by_affinity, self.outcome, self.outcome_line,
+        # the member (and so the request's served_by) interned once here, whichever line named it
+        member = _intern(self.member) if self.member is not None else None
+        return _ATTEMPT(member, self.line, self.time, self.by_affinity, self.outcome, self.outcome_line,
                        self.host, self.port, self.status, self.state)
 
 
@@ -514,7 +516,7 @@ class RequestAssembler:
 
     def _on_mark_down(self, o: _Open, e: ev.Event) -> None:
         assert isinstance(e, ev.MarkedDown)
-        o.mark_downs.append((e.server, e.line))
+        o.mark_downs.append((_intern(e.server), e.line))
         cur = o.current
         if cur is not None and cur.member is None and cur.outcome.failed:
             cur.member = e.server

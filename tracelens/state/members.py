@@ -33,7 +33,7 @@ from array import array
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypeVar
 
 from tracelens.parse import events as ev
 from tracelens.read.reader import log_order
@@ -211,6 +211,7 @@ class CounterSnapshot:
 HISTORY = 20
 EPOCH = datetime(1970, 1, 1)
 _MICROSECOND = timedelta(microseconds=1)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,7 +272,7 @@ class MemberRecord:
     def add_weight(self, seen: WeightSeen) -> None:
         self._keep(self.weights, seen, seen.time)
 
-    def _keep(self, history: list[Any], item: Any, time: datetime | None) -> None:
+    def _keep(self, history: list[_T], item: _T, time: datetime | None) -> None:
         """``item`` appended to ``history`` (trimmed to the latest HISTORY once twice as long), its time
         to :attr:`seen`."""
         history.append(item)
