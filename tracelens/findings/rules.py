@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from itertools import pairwise
 
 from tracelens.config.topology import ClusterModel
@@ -11,7 +13,7 @@ from tracelens.findings.base import Context, Finding, Rule, Severity
 from tracelens.requests.assemble import Partial, Request
 from tracelens.requests.cookies import CookieOutcome
 from tracelens.routing.replay import RequestVerdict, Verdict
-from tracelens.state.members import FAILURE_PHRASES, DownReason, EndReason
+from tracelens.state.members import FAILURE_PHRASES, DownInterval, DownReason, EndReason
 
 
 def _t(r: Request) -> str:
@@ -39,6 +41,19 @@ def _per_request(rule: Rule, ctx: Context, verdict: Verdict, subject: Callable[[
             r = ctx.requests[v.index]
             yield rule.finding(f"{subject(r)}: {v.reason}", file=r.file, line=r.first_line, pid=r.pid,
                                member=v.routed_to, session=r.session_id, evidence=v.evidence)
+
+
+def _overlapping(spans: tuple[list[int], list[int]], start: int, end: int | None) -> int:
+    """How many of the line spans (their first lines and last lines, each list sorted) meet ``start``..``end``.
+
+    A span misses the interval when it ends before ``start`` or begins after ``end``, never both (it
+    begins before it ends): the rest meet it. Two binary searches instead of a scan, so that a member
+    flapping n times costs n log n, not n² (issue 21).
+    """
+    firsts, lasts = spans
+    before = bisect_left(lasts, start)
+    after = 0 if end is None else len(firsts) - bisect_right(firsts, end)
+    return len(firsts) - before - after
 
 
 # ====================================================================== affinity
@@ -324,17 +339,19 @@ class MemberDown(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         # the requests each member was skipped or failed in, per (file, process): a few per interval,
         # instead of every request for every interval
-        touched: dict[tuple[str, str, str], list[Request]] = defaultdict(list)
+        touched: dict[tuple[str, str, str], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
         for v in ctx.verdicts:
             r = ctx.requests[v.index]
             members = {a.member for a in v.skipped} | {m for m, _, _ in v.failed_attempts if m}
             for member in members:
-                touched[(r.file, r.pid, member)].append(r)
+                firsts, lasts = touched[(r.file, r.pid, member)]
+                firsts.append(r.first_line)
+                lasts.append(r.last_line)
+        for firsts, lasts in touched.values():
+            firsts.sort()
+            lasts.sort()
         for iv in ctx.tracker.intervals():
-            affected = [
-                r for r in touched.get((iv.file, iv.pid, iv.member), ())
-                if r.last_line >= iv.start_line and (iv.end_line is None or r.first_line <= iv.end_line)
-            ]
+            affected = _overlapping(touched.get((iv.file, iv.pid, iv.member), ([], [])), iv.start_line, iv.end_line)
             start = iv.start.strftime("%Y-%m-%d %H:%M:%S") if iv.start else f"line {iv.start_line}"
             if iv.end_reason is EndReason.LOG_END:
                 until = "still down when the log ends"
@@ -351,7 +368,7 @@ class MemberDown(Rule):
                                      *([iv.retry_due_line] if iv.retry_due_line else []),
                                      *([iv.end_line] if iv.end_line else []), *iv.repeats}))
             # without request boundaries (LogLevel Stats or Error) no request can be counted
-            impact = (f"{len(affected)} request(s) affected" if ctx.requests
+            impact = (f"{affected} request(s) affected" if ctx.requests
                       else "the log has no request boundaries to count the requests affected")
             yield self.finding(
                 f"{iv.member} marked down in process {iv.pid} at {start} ({cause}){length}{due}, {until}{retries}; "
@@ -409,6 +426,16 @@ def _weight(cluster: ClusterModel | None, member: str) -> int:
     return (model.weight if model is not None else None) or 1
 
 
+@dataclass(frozen=True, slots=True)
+class _Why:
+    """What the log shows in one process that can explain an uneven balance."""
+
+    downs: list[str]  # members marked down in the process at some time
+    max_connections: bool  # some member reached MaxConnections in the process
+    affinity: bool  # the process had requests with clone IDs
+    processes: int  # web-server processes in the whole log
+
+
 class UnevenBalance(Rule):
     """Load-balanced requests per member deviate from the configured weights beyond a tolerance.
 
@@ -456,11 +483,22 @@ class UnevenBalance(Rule):
                     last = rec.counters[-1]
                     per_pid[pid][member] = last.total - last.affinity
                     first_line.setdefault(pid, (ctx.stats.files[0] if ctx.stats.files else "", last.line))
+        if not per_pid:
+            return
+        # what explains an uneven share, gathered once for every process: asked per process, each
+        # question rescanned every interval and request (quadratic in the processes of a prefork server)
+        downs: dict[str, set[str]] = defaultdict(set)
+        for iv in ctx.tracker.intervals():
+            downs[iv.pid].add(iv.member)
+        at_max = {p for (p, _), rec in ctx.tracker.members.items() if rec.max_connections_lines}
+        with_affinity = {r.pid for r in ctx.requests if r.cookie is not None and r.cookie.clone_ids}
+        processes = len({r.pid for r in ctx.requests} | {p for p, _ in ctx.tracker.members})
         for pid, counts in sorted(per_pid.items()):
-            yield from self._judge(ctx, pid, counts, source, first_line.get(pid))
+            why = _Why(sorted(downs.get(pid, ())), pid in at_max, pid in with_affinity, processes)
+            yield from self._judge(ctx, pid, counts, source, first_line.get(pid), why)
 
     def _judge(self, ctx: Context, pid: str, counts: Counter[str], source: str,
-               where: tuple[str, int] | None) -> Iterator[Finding]:
+               where: tuple[str, int] | None, why: _Why) -> Iterator[Finding]:
         n = sum(counts.values())
         if n < self.MIN_REQUESTS:
             return
@@ -476,19 +514,16 @@ class UnevenBalance(Rule):
                 off.append(f"{m} got {got} of {n} (expected about {expected:.0f})")
         if not off:
             return
-        downs = sorted({iv.member for iv in ctx.tracker.intervals() if iv.pid == pid})
         reasons = []
-        if downs:
-            reasons.append(f"{', '.join(downs)} marked down in this process for part of the time")
-        if any(rec.max_connections_lines for (p, _), rec in ctx.tracker.members.items() if p == pid):
+        if why.downs:
+            reasons.append(f"{', '.join(why.downs)} marked down in this process for part of the time")
+        if why.max_connections:
             reasons.append("MaxConnections was reached")
-        affinity_here = any(r.pid == pid and r.cookie is not None and r.cookie.clone_ids for r in ctx.requests)
-        if cluster is not None and cluster.ignore_affinity_requests and affinity_here:
+        if cluster is not None and cluster.ignore_affinity_requests and why.affinity:
             reasons.append("affinity requests do not lower weights (IgnoreAffinityRequests=true), so long sessions "
                            "are not counted")
-        pids = {r.pid for r in ctx.requests} | {p for p, _ in ctx.tracker.members}
-        if len(pids) > 1:
-            reasons.append(f"each of the {len(pids)} processes balances on its own")
+        if why.processes > 1:
+            reasons.append(f"each of the {why.processes} processes balances on its own")
         explanation = ("; likely: " + "; ".join(reasons)) if reasons else "; the log shows no reason"
         file, line = where or (None, None)
         yield self.finding(f"process {pid}, {source}: {'; '.join(off)}{explanation}", file=file, line=line, pid=pid)
@@ -894,11 +929,14 @@ class SingleMemberDown(Rule):
     code, name, severity = "TL604", "config.single-member-down", Severity.WARNING
 
     def check(self, ctx: Context) -> Iterator[Finding]:
+        by_member: dict[str, list[DownInterval]] = defaultdict(list)
+        for iv in ctx.tracker.intervals():
+            by_member[iv.member].append(iv)
         for c in ctx.topology.clusters:
             if len(c.members) != 1 or not c.members_complete:
                 continue
             name = c.members[0].name
-            downs = [iv for iv in ctx.tracker.intervals() if iv.member == name]
+            downs = by_member.get(name)
             if downs:
                 iv = downs[0]
                 yield self.finding(f"cluster {c.name} has one member, {name}, and it was marked down "
