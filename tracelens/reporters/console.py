@@ -1,20 +1,30 @@
-"""Reporters: the one owner of the rich consoles, and text made safe for a terminal.
+"""Reporters: the one owner of the terminal (consoles, colour, width, progress), and text made safe for it.
 
 Reports go to stdout, messages to stderr. Text that comes from a log (server names, URIs, cookie
 values) is shown through :func:`safe`, never as rich markup: a log must not be able to colour,
 move the cursor of, or retitle the terminal of the person reading it.
+
+:class:`Terminal` decides, once per run, what the command line's ``--color`` and the environment
+(``NO_COLOR``, ``CI``, whether stdout and stderr are terminals) mean; every console of a run comes
+from it, so that the decision is made in one place.
 """
 
 from __future__ import annotations
 
+import enum
+import errno
 import os
 import re
 import sys
+from dataclasses import dataclass
 
 from rich.console import Console
 from rich.text import Text
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+#: the width of a console on a pipe or a file, where nothing should wrap (a line as long as it is)
+UNWRAPPED = 1_000_000
 
 
 def _escape_control(match: re.Match[str]) -> str:
@@ -31,21 +41,139 @@ def safe_text(text: str, style: str = "") -> Text:
     return Text(safe(text), style=style)
 
 
-def _color_system_wanted() -> bool:
-    return "NO_COLOR" not in os.environ
+class ColorMode(str, enum.Enum):
+    """``--color``: colour on a terminal (auto), always, or never."""
+
+    AUTO = "auto"
+    ALWAYS = "always"
+    NEVER = "never"
 
 
-def stdout_console(width: int | None = None) -> Console:
-    return Console(
-        file=sys.stdout,
-        width=width,
-        highlight=False,
-        markup=False,
-        emoji=False,
-        no_color=not _color_system_wanted(),
-        soft_wrap=False,
-    )
+def no_color_requested() -> bool:
+    """``NO_COLOR`` set to a non-empty value (https://no-color.org: an empty value does not count)."""
+    return bool(os.environ.get("NO_COLOR"))
+
+
+def in_ci() -> bool:
+    """The ``CI`` variable that GitHub Actions, GitLab CI, Jenkins and Azure set (non-empty)."""
+    return bool(os.environ.get("CI"))
+
+
+def _isatty(stream: object) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except ValueError:  # a closed stream
+        return False
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # NOTE: rich's own handling exits 1 on the spot; the command line decides what a closed pipe
+        # means (a quiet exit 0, the same for every command)
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+@dataclass(frozen=True, slots=True)
+class Terminal:
+    """What this run may do to its standard output and standard error: colour, width, progress.
+
+    The streams are looked up when a console is made (``sys.stdout`` at that moment), so that a
+    test runner's captured streams are the ones written to.
+    """
+
+    color: ColorMode = ColorMode.AUTO
+    quiet: bool = False  # --quiet: errors only on stderr
+
+    def _colour(self, stream: object) -> bool:
+        if self.color is ColorMode.NEVER:
+            return False
+        if self.color is ColorMode.ALWAYS:
+            return True
+        return _isatty(stream) and not no_color_requested()
+
+    def _console(self, stream: object, width: int | None, soft_wrap: bool) -> Console:
+        colour = self._colour(stream)
+        return _Console(
+            file=stream,  # type: ignore[arg-type]  # sys.stdout or sys.stderr: a text stream
+            width=width,
+            highlight=False,
+            markup=False,
+            emoji=False,
+            # NOTE: --color always draws colour on a pipe (for `less -R`); never and NO_COLOR draw
+            # none. Bold and dim stay on a terminal without colour: NO_COLOR is about colour only.
+            force_terminal=True if self.color is ColorMode.ALWAYS else None,
+            no_color=not colour,
+            color_system="auto" if colour or (self.color is ColorMode.AUTO and _isatty(stream)) else None,
+            soft_wrap=soft_wrap,
+        )
+
+    def stdout_is_terminal(self) -> bool:
+        return _isatty(sys.stdout)
+
+    def stdout(self, width: int | None = None, *, wrap: bool = True) -> Console:
+        """The console of the report. ``wrap=False``: on a pipe or a file, lines are never wrapped
+        (one record per line, for grep and editors); on a terminal they fit its width."""
+        if not wrap and width is None and not self.stdout_is_terminal():
+            return self._console(sys.stdout, UNWRAPPED, soft_wrap=True)
+        return self._console(sys.stdout, width, soft_wrap=False)
+
+    def stderr(self) -> Console:
+        """The console of messages and the progress bar."""
+        return self._console(sys.stderr, None, soft_wrap=True)
+
+    def progress_allowed(self) -> bool:
+        """A progress bar may be drawn: standard error is a terminal and the run is not in CI.
+
+        Standard output does not matter: `tracelens analyze big.log > report.txt` shows progress.
+        """
+        return _isatty(sys.stderr) and not in_ci() and not self.quiet
+
+    def message(self, kind: str, text: str) -> None:
+        """One line on stderr, ``tracelens: KIND: TEXT`` (``text`` made safe here); only errors when quiet."""
+        if self.quiet and kind != "error":
+            return
+        line = " ".join(safe(text).splitlines()) or "(no message)"
+        style = {"error": "bold red", "warning": "yellow"}.get(kind, "")
+        console = self.stderr()
+        out = Text("tracelens: ")
+        out.append(f"{kind}:", style=style)
+        out.append(f" {line}")
+        console.print(out, soft_wrap=True)
+
+
+_current = Terminal()
+
+
+def configure(terminal: Terminal) -> None:
+    """Set the terminal of this run (the command line does, from ``--color``)."""
+    global _current
+    _current = terminal
+
+
+def terminal() -> Terminal:
+    return _current
+
+
+def stdout_console(width: int | None = None, *, wrap: bool = True) -> Console:
+    return _current.stdout(width, wrap=wrap)
 
 
 def stderr_console() -> Console:
-    return Console(file=sys.stderr, highlight=False, markup=False, emoji=False, no_color=not _color_system_wanted())
+    return _current.stderr()
+
+
+def error(text: str) -> None:
+    """``tracelens: error: TEXT`` on stderr."""
+    _current.message("error", text)
+
+
+def warning(text: str) -> None:
+    """``tracelens: warning: TEXT`` on stderr (not with --quiet)."""
+    _current.message("warning", text)
+
+
+def note(text: str) -> None:
+    """An informational line on stderr, as it is (not with --quiet)."""
+    if not _current.quiet:
+        _current.stderr().print(" ".join(safe(text).splitlines()), soft_wrap=True)

@@ -1,26 +1,27 @@
 """Reporter: a progress bar on the terminal for long inputs (bytes read, lines per second).
 
-Shown only when standard error is a terminal and the run is not in CI (the ``CI`` variable that
-GitHub Actions, GitLab CI and Jenkins set): never in piped output or in a CI log.
+Drawn on standard error whenever standard error is a terminal and the run is not in CI (the ``CI``
+variable that GitHub Actions, GitLab CI and Jenkins set) and not ``--quiet``: `tracelens analyze
+big.log > report.txt` shows it; a CI log or a piped standard error never does.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn, TransferSpeedColumn
 
 from tracelens.read.reader import STDIN, ReadStats
+from tracelens.reporters.console import terminal
 
 # below this size the bar would only flicker
 MIN_BYTES = 8 * 1024 * 1024
 
 
 def wanted(paths: Sequence[str]) -> bool:
-    if os.environ.get("CI") or not sys.stderr.isatty():
+    if not terminal().progress_allowed():
         return False
     total = 0
     for p in paths:
@@ -45,7 +46,10 @@ def progress_bar(paths: Sequence[str]) -> Iterator[Callable[[ReadStats, int], No
         TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
         TextColumn("{task.fields[lines]:,} records, {task.fields[rate]:,.0f}/s"), TimeElapsedColumn(),
     )
-    with Progress(*columns, transient=True, console=None, redirect_stdout=False) as bar:
+    # NOTE: the bar's own console on stderr: rich's default console is stdout's, which a redirected
+    # report would receive, and which is not a terminal then (no bar at all)
+    with Progress(*columns, transient=True, console=terminal().stderr(), redirect_stdout=False,
+                  redirect_stderr=False) as bar:
         task = bar.add_task("read", total=total, lines=0, rate=0.0)
 
         def update(stats: ReadStats, records: int) -> None:
