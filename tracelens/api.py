@@ -178,9 +178,20 @@ def _reconstruct_part(paths: Sequence[str], affinity_cookies: Sequence[str], sep
     return _Part(stats, summary, tracker, facts, clock, requests, not_kept, first_time, last_time)
 
 
+#: what the API takes as its logs: one path, or several, as text or :class:`os.PathLike`
+Paths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
+
+
+def as_paths(paths: Paths) -> list[str]:
+    """``paths`` as a list of path strings: one path (a ``str`` is a path, not a sequence of letters) or several."""
+    if isinstance(paths, str | os.PathLike):
+        return [os.fspath(paths)]
+    return [os.fspath(p) for p in paths]
+
+
 @collector_paused()
 def reconstruct(
-    paths: Sequence[str],
+    paths: Paths,
     *,
     lenient: bool = False,
     affinity_cookies: Sequence[str] = ("JSESSIONID",),
@@ -196,6 +207,7 @@ def reconstruct(
     parts are merged in log order, so that the result is the one of a single pass (below the request
     limit, which each part applies to its own requests).
     """
+    paths = as_paths(paths)
     check_inputs(paths)
     parts = _parts(paths, jobs, lenient)
     assigned = parallel.plan_parts(head_text(paths[0], _PLAN_BYTES), parts) if parts > 1 else {}
@@ -242,8 +254,8 @@ def _parts(paths: Sequence[str], jobs: int, lenient: bool) -> int:
 
 @collector_paused()
 def analyze(
-    paths: Sequence[str],
-    config: str | PluginConfig | None = None,
+    paths: Paths,
+    config: str | os.PathLike[str] | PluginConfig | None = None,
     *,
     lenient: bool = False,
     settings: RoutingSettings = DEFAULT_SETTINGS,
@@ -252,10 +264,11 @@ def analyze(
 ) -> Report:
     """The whole analysis: reconstruct, replay every request against the routing model, run the rules.
 
-    ``config`` is a plugin-cfg.xml path (or an already loaded one); without it the topology is
-    inferred from the trace and the report says which values were inferred.
+    ``paths`` is one log (``"http_plugin.log"``) or several, oldest first. ``config`` is a
+    plugin-cfg.xml path (or an already loaded one); without it the topology is inferred from the
+    trace and the report says which values were inferred.
     """
-    cfg = load_config(config) if isinstance(config, str) else config
+    cfg = load_config(os.fspath(config)) if isinstance(config, str | os.PathLike) else config
     cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
     separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
     rec = reconstruct(paths, lenient=lenient, affinity_cookies=cookies, separator=separator, progress=progress,

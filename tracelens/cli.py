@@ -6,16 +6,21 @@ error, 3 internal error. A user error is one line on stderr; a traceback only wi
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import os
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from tracelens import __version__, parallel
 from tracelens.errors import ExitCode, InputError, TracelensError
-from tracelens.reporters.console import safe, stderr_console, stdout_console
+from tracelens.reporters import console as terminal
+from tracelens.reporters.console import ColorMode, Terminal, stdout_console
 
 if TYPE_CHECKING:
     from tracelens.api import Reconstruction
@@ -28,7 +33,11 @@ if TYPE_CHECKING:
 AFFINITY_MISS_CHOICES = ("load-balance", "next-in-list")  # routing.model.AffinityMiss
 SEVERITY_CHOICES = ("info", "warning", "error")  # findings.base.Severity
 
-FILES = click.argument("files", nargs=-1, required=True, metavar="FILE...")
+F = TypeVar("F", bound=Callable[..., Any])
+
+# NOTE: click.Path (without existence checks, which the reader makes with its own one-line errors)
+# so that shell completion offers file names for these arguments.
+FILES = click.argument("files", nargs=-1, required=True, metavar="FILE...", type=click.Path(allow_dash=True))
 LENIENT = click.option(
     "--lenient",
     is_flag=True,
@@ -46,13 +55,71 @@ def refuse_unparsed(summary: ParseSummary) -> None:
     count = summary.kinds.get("unparsed", 0)
     if not count:
         return
-    console = stderr_console()
     for u in summary.unparsed_examples:
-        console.print(f"tracelens: {safe(u.file)}:{u.line}: unparsed: {safe(u.reason)}", soft_wrap=True)
+        terminal.error(f"{u.file}:{u.line}: unparsed: {u.reason}")
     raise InputError(f"{count} unparsed record(s) (--strict)")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class OutputError(TracelensError):
+    """A report or table that could not be written (a full disk, a closed terminal)."""
+
+
+class _PipeClosed(Exception):
+    """The reader of standard output went away (``| head``): not an error of ours."""
+
+
+@contextmanager
+def atomic_stdout(path: str) -> Iterator[None]:
+    """``--output-file PATH``: standard output goes to a file beside PATH, renamed onto it at the end.
+
+    A failed run (an error, a full disk, Ctrl-C) leaves PATH as it was and no temporary file.
+    """
+    target = Path(path)
+    part = target.with_name(f".{target.name}.{os.getpid()}.part")
+    try:
+        out = open(part, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below, before the rename
+    except OSError as exc:
+        raise OutputError(f"{path}: {exc.strerror or exc}") from None
+    saved = sys.stdout
+    sys.stdout = out
+    try:
+        with writing(path):
+            try:
+                yield
+            except click.exceptions.Exit as exc:
+                if exc.exit_code not in (0, 1):  # check's verdict is output too
+                    raise
+            finally:
+                sys.stdout = saved
+            out.close()
+        os.replace(part, target)
+    except BaseException:
+        with suppress(OSError):
+            out.close()  # what is still buffered cannot be written either
+        part.unlink(missing_ok=True)
+        raise
+
+
+class Command(click.Command):
+    """A tracelens command: ``--output-file`` puts what it writes on stdout into a file, atomically."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        path = ctx.meta.get("tracelens.output_file")
+        try:
+            if path is None:
+                return super().invoke(ctx)
+            with atomic_stdout(path):
+                return super().invoke(ctx)
+        except BrokenPipeError:
+            # NOTE: raised as another type, since click turns a broken pipe into exit 1 (core.main)
+            raise _PipeClosed from None
+
+
+class Group(click.Group):
+    command_class = Command
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="tracelens")
 def cli() -> None:
     """Where WebSphere plug-in session affinity failed, and why.
@@ -60,6 +127,40 @@ def cli() -> None:
     Reads http_plugin.log files (plain, .gz, or - for standard input) written at LogLevel Trace or
     Stats.
     """
+
+
+def _store_color(_ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        terminal.configure(dataclasses.replace(terminal.terminal(), color=ColorMode(value)))
+
+
+def _store_quiet(_ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        terminal.configure(dataclasses.replace(terminal.terminal(), quiet=True))
+
+
+def _store_output_file(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None and value != "-":
+        ctx.meta["tracelens.output_file"] = value
+
+
+COLOR = click.option(
+    "--color", type=click.Choice([m.value for m in ColorMode]), default=None, expose_value=False,
+    callback=_store_color, is_eager=True,
+    help="Colour: auto (on a terminal, unless NO_COLOR is set to a non-empty value), always or never.  "
+         "[default: auto]")
+QUIET = click.option("--quiet", "-q", is_flag=True, expose_value=False, callback=_store_quiet, is_eager=True,
+                     help="No warnings, notes or progress on stderr; errors only.")
+OUTPUT_FILE = click.option(
+    "--output-file", "-o", metavar="PATH", type=click.Path(dir_okay=False, allow_dash=True), expose_value=False,
+    callback=_store_output_file,
+    help="Write the output to PATH instead of stdout: to a temporary file beside it, renamed onto PATH at the end, "
+         "so that a failed run leaves PATH as it was.")
+
+
+def output_options(f: F) -> F:
+    """``--output-file``, ``--quiet`` and ``--color``: for every command that writes a report."""
+    return COLOR(QUIET(OUTPUT_FILE(f)))
 
 
 def _store_jobs(ctx: click.Context, _param: click.Parameter, value: int) -> int:
@@ -86,6 +187,7 @@ def _jobs(analysis: bool = True) -> int:
 @LENIENT
 @STRICT
 @JOBS
+@output_options
 def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict: bool) -> None:
     """Parse FILE... into typed records.
 
@@ -106,72 +208,21 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict
         events = iter_events(files, stats, lenient=lenient)
         events_reporter.write_jsonl(events, sys.stdout, counts)
     else:
-        events_reporter.write_table(iter_events(files, stats, lenient=lenient), stdout_console(), counts)
+        events_reporter.write_table(iter_events(files, stats, lenient=lenient), stdout_console(wrap=False), counts)
     accounting = counts.accounting(stats)
     check_not_empty(stats)
     if summary:
         events_reporter.write_summary(counts, accounting, stats.files, stats.damage, stdout_console())
     else:
         for note in stats.damage:
-            stderr_console().print(f"tracelens: warning: damaged input: {safe(note)}", soft_wrap=True)
+            terminal.warning(f"damaged input: {note}")
     if strict:
         refuse_unparsed(counts)
 
 
 TABLE_OR_JSONL = click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table",
                               show_default=True, help="A table for reading, or one JSON object per row.")
-
-
-def _reconstruct(files: tuple[str, ...], lenient: bool) -> Reconstruction:
-    from tracelens.api import check_not_empty, reconstruct
-    from tracelens.reporters.progress import progress_bar
-
-    with progress_bar(files) as progress:
-        result = reconstruct(files, lenient=lenient, progress=progress, jobs=_jobs())
-    check_not_empty(result.stats)
-    return result
-
-
-@cli.command()
-@FILES
-@TABLE_OR_JSONL
-@LENIENT
-@JOBS
-def requests(files: tuple[str, ...], fmt: str, lenient: bool) -> None:
-    """One row per request: time, process, thread, URI, session, clone IDs, attempts, member, status.
-
-    Requests are rebuilt per (pid, tid), so interleaved threads and processes are fine; a request cut
-    by the start or end of the log is kept and marked partial.
-    """
-    from tracelens.reporters import tables
-
-    result = _reconstruct(files, lenient)
-    if fmt == "jsonl":
-        tables.requests_jsonl(result.requests, sys.stdout)
-    else:
-        tables.requests_table(result.requests, stdout_console())
-
-
-@cli.command()
-@FILES
-@TABLE_OR_JSONL
-@LENIENT
-@JOBS
-def members(files: tuple[str, ...], fmt: str, lenient: bool) -> None:
-    """Per web-server process and member: down intervals with reasons, counters, weights.
-
-    The plug-in keeps this state separately in each process, and so does this view.
-    """
-    from tracelens.reporters import tables
-
-    result = _reconstruct(files, lenient)
-    if fmt == "jsonl":
-        tables.members_jsonl(result.tracker, sys.stdout)
-    else:
-        tables.members_table(result.tracker, stdout_console())
-
-
-CONFIG = click.option("--config", "config", metavar="PLUGIN-CFG.XML", default=None,
+CONFIG = click.option("--config", "config", metavar="PLUGIN-CFG.XML", default=None, type=click.Path(),
                       help="The plugin-cfg.xml the web server used; without it the topology is inferred from "
                            "the trace.")
 AFFINITY_MISS = click.option(
@@ -182,14 +233,85 @@ AFFINITY_MISS = click.option(
 )
 
 
-def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity_miss: str) -> Report:
+def _reconstruct(files: tuple[str, ...], config: str | None, lenient: bool, strict: bool) -> Reconstruction:
+    from tracelens.api import check_not_empty, reconstruct
+    from tracelens.config.plugin_cfg import load_config
+    from tracelens.reporters.progress import progress_bar
+
+    # the configuration names the affinity cookies and the clone ID separator the requests are read with
+    cfg = load_config(config) if config is not None else None
+    cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
+    separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
+    with progress_bar(files) as progress:
+        result = reconstruct(files, lenient=lenient, affinity_cookies=cookies, separator=separator, progress=progress,
+                             jobs=_jobs())
+    check_not_empty(result.stats)
+    if strict:
+        refuse_unparsed(result.summary)
+    return result
+
+
+@cli.command()
+@FILES
+@TABLE_OR_JSONL
+@CONFIG
+@AFFINITY_MISS
+@LENIENT
+@STRICT
+@JOBS
+@output_options
+def requests(files: tuple[str, ...], fmt: str, config: str | None, affinity_miss: str, lenient: bool,
+             strict: bool) -> None:
+    """One row per request: time, process, thread, URI, session, clone IDs, attempts, member, status, verdict.
+
+    Requests are rebuilt per (pid, tid), so interleaved threads and processes are fine; a request cut
+    by the start or end of the log is kept and marked partial. The table's verdict is the replay's
+    (as `analyze`); --format jsonl writes the requests as logged.
+    """
+    from tracelens.reporters import tables
+
+    if fmt == "jsonl":
+        result = _reconstruct(files, config, lenient, strict)
+        tables.requests_jsonl(result.requests, sys.stdout)
+    else:
+        report = _analyze(files, config, lenient, affinity_miss, strict)
+        tables.requests_table(report, stdout_console(wrap=False))
+
+
+@cli.command()
+@FILES
+@TABLE_OR_JSONL
+@CONFIG
+@LENIENT
+@STRICT
+@JOBS
+@output_options
+def members(files: tuple[str, ...], fmt: str, config: str | None, lenient: bool, strict: bool) -> None:
+    """Per web-server process and member: down intervals with reasons, counters, weights.
+
+    The plug-in keeps this state separately in each process, and so does this view.
+    """
+    from tracelens.reporters import tables
+
+    result = _reconstruct(files, config, lenient, strict)
+    if fmt == "jsonl":
+        tables.members_jsonl(result.tracker, sys.stdout)
+    else:
+        tables.members_table(result.tracker, stdout_console(wrap=False))
+
+
+def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity_miss: str,
+             strict: bool = False) -> Report:
     from tracelens.api import analyze
     from tracelens.reporters.progress import progress_bar
     from tracelens.routing.model import AffinityMiss, RoutingSettings
 
     with progress_bar(files) as progress:
-        return analyze(files, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
-                       progress=progress, jobs=_jobs())
+        report = analyze(files, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
+                         progress=progress, jobs=_jobs())
+    if strict:
+        refuse_unparsed(report.summary)
+    return report
 
 
 @cli.command("analyze")
@@ -201,6 +323,7 @@ def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity
 @LENIENT
 @STRICT
 @JOBS
+@output_options
 def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affinity_miss: str, lenient: bool,
                     strict: bool) -> None:
     """Replay every request against the plug-in's documented routing; say where affinity failed and why.
@@ -209,9 +332,7 @@ def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affini
     """
     from tracelens.reporters import json_report, rich_report
 
-    report = _analyze(files, config, lenient, affinity_miss)
-    if strict:
-        refuse_unparsed(report.summary)
+    report = _analyze(files, config, lenient, affinity_miss, strict)
     if fmt == "json":
         json_report.write_json(report, sys.stdout)
     else:
@@ -224,21 +345,25 @@ def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affini
 @CONFIG
 @AFFINITY_MISS
 @LENIENT
+@STRICT
 @JOBS
-def session(session_id: str, files: tuple[str, ...], config: str | None, affinity_miss: str, lenient: bool) -> None:
+@output_options
+def session(session_id: str, files: tuple[str, ...], config: str | None, affinity_miss: str, lenient: bool,
+            strict: bool) -> None:
     """The story of one session, request by request, with each verdict and its reason.
 
     ID is the session ID, with or without its cache ID and clone IDs (a whole JSESSIONID value works).
     """
     from tracelens.reporters import rich_report
 
-    report = _analyze(files, config, lenient, affinity_miss)
-    if not rich_report.render_session(report, session_id, stdout_console()):
+    report = _analyze(files, config, lenient, affinity_miss, strict)
+    if not rich_report.render_session(report, session_id, stdout_console(wrap=False)):
         raise TracelensError(f"session {session_id} does not appear in {', '.join(files)}")
 
 
 @cli.command()
 @click.argument("rule_id", metavar="CODE|NAME")
+@COLOR
 def explain(rule_id: str) -> None:
     """The documentation of one finding (by code, TL001, or by name, affinity.failover)."""
     from tracelens.findings.rules import find_rule
@@ -257,6 +382,7 @@ def explain(rule_id: str) -> None:
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
               help="A list for the terminal, or the Markdown table the README carries.")
+@COLOR
 def rules(fmt: str) -> None:
     """Every finding tracelens reports: code, name, severity and summary."""
     from tracelens.findings.rules import RULES
@@ -265,49 +391,94 @@ def rules(fmt: str) -> None:
     if fmt == "markdown":
         sys.stdout.write(rules_markdown())
         return
-    console = stdout_console()
+    console = stdout_console(wrap=False)
     for rule in RULES:
         console.print(f"{rule.code}  {rule.name:34} {rule.severity.value:8} {rule.summary()}", overflow="fold")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: run the CLI, turn every failure into one line and a named exit code."""
+    terminal.configure(Terminal())
     try:
-        rv = cli.main(args=list(argv) if argv is not None else None, prog_name="tracelens", standalone_mode=False)
+        try:
+            rv = cli.main(args=list(argv) if argv is not None else None, prog_name="tracelens",
+                          standalone_mode=False)
+            sys.stdout.flush()  # a full disk or a closed pipe shows here, not in the interpreter's last flush
+        except OSError as exc:
+            raise _output_error(exc) from None
+    except _PipeClosed:
+        _quiet_stdout()
+        return ExitCode.OK
     except TracelensError as exc:
         _error(exc.message)
+        if isinstance(exc, OutputError):
+            _quiet_stdout()
         return int(exc.code)
     except click.exceptions.Abort:
         _error("aborted")
         return 130
-    except click.ClickException as exc:
-        exc.show()
+    except click.exceptions.NoArgsIsHelpError as exc:
+        exc.show()  # `tracelens` alone: the help, as click gives it
         return ExitCode.USAGE
-    except BrokenPipeError:
-        # the reader of our output went away (| head): not an error of ours
-        _quiet_stdout()
-        return ExitCode.OK
+    except click.ClickException as exc:
+        # usage errors (exit 2) in the form of every other error: one line, then where the help is
+        ctx = getattr(exc, "ctx", None)
+        hint = f" (see `{ctx.command_path} --help`)" if isinstance(exc, click.UsageError) and ctx is not None else ""
+        _error(f"{_sentence(exc.format_message())}{hint}")
+        return ExitCode.USAGE
     except KeyboardInterrupt:
         _error("interrupted")
         return 130
     except Exception as exc:
         if os.environ.get("TRACELENS_DEBUG"):
             raise
-        _error(f"internal error: {type(exc).__name__}: {safe(str(exc))} (set TRACELENS_DEBUG=1 for the traceback)")
+        _error(f"internal error: {type(exc).__name__}: {exc} (set TRACELENS_DEBUG=1 for the traceback)")
         return ExitCode.INTERNAL
     # click returns the exit code of --help, --version and ctx.exit(); a command returns None
     return rv if isinstance(rv, int) else ExitCode.OK
 
 
+# errors of writing, not of reading: the disk, the quota or the file size limit ran out
+_WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
+
+
+def _output_error(exc: OSError, name: str | None = None) -> BaseException:
+    """An OSError that escaped a command: a closed pipe, a full disk (one line, exit 2), or a bug."""
+    if isinstance(exc, BrokenPipeError) or exc.errno == errno.EPIPE:
+        return _PipeClosed()
+    if exc.errno in _WRITE_ERRNOS:
+        return OutputError(f"{name or exc.filename or 'standard output'}: {exc.strerror or exc}")
+    return exc
+
+
+@contextmanager
+def writing(name: str) -> Iterator[None]:
+    """A full disk (or quota, or file size limit) while writing ``name`` is one line naming it, exit 2."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno in _WRITE_ERRNOS:
+            raise OutputError(f"{name}: {exc.strerror or exc}") from None
+        raise
+
+
+def _sentence(message: str) -> str:
+    """click's message as one line, starting in lower case as every other tracelens message does."""
+    text = " ".join(message.split()).rstrip(".")
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
 def _error(message: str) -> None:
-    stderr_console().print(f"tracelens: error: {safe(message)}", soft_wrap=True)
+    terminal.error(message)
 
 
 def _quiet_stdout() -> None:
+    # NOTE: the interpreter flushes stdout once more at exit; with its reader gone or its disk full
+    # that would print "Exception ignored ..." and set exit status 120. Point fd 1 at /dev/null.
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except OSError:
+    except (OSError, ValueError):
         pass
 
 

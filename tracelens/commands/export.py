@@ -7,28 +7,48 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, JOBS, LENIENT, _analyze, cli
-from tracelens.reporters.console import safe, stderr_console
+from tracelens.cli import (
+    AFFINITY_MISS,
+    COLOR,
+    CONFIG,
+    FILES,
+    JOBS,
+    LENIENT,
+    QUIET,
+    STRICT,
+    _analyze,
+    cli,
+    refuse_unparsed,
+    writing,
+)
+from tracelens.reporters import console as terminal
 
 if TYPE_CHECKING:
     from tracelens.parse.events import Event
     from tracelens.read.reader import ReadStats
 
 TABLES = ("events", "requests", "sessions", "findings", "members")  # reporters.export.TABLES (checked by a test)
+STDOUT_FORMATS = ("csv", "jsonl")  # reporters.export.STDOUT_FORMATS (checked by a test)
 
 
 @cli.command("export")
 @FILES
 @click.option("--table", type=click.Choice(TABLES), required=True,
               help="events (every record, streamed), requests (with verdicts), sessions, findings or members.")
-@click.option("--to", "out", metavar="OUT", required=True,
-              help="OUT.csv, OUT.parquet or OUT.jsonl (OUT.csv.gz, OUT.jsonl.gz compressed): the suffix is the format.")
+@click.option("--to", "out", metavar="OUT", required=True, type=click.Path(dir_okay=False, allow_dash=True),
+              help="OUT.csv, OUT.parquet or OUT.jsonl (OUT.csv.gz, OUT.jsonl.gz compressed): the suffix is the format; "
+                   "- for standard output.")
+@click.option("--format", "fmt", type=click.Choice(STDOUT_FORMATS), default=None,
+              help="The format of --to -: csv or jsonl.  [default: csv]")
 @CONFIG
 @AFFINITY_MISS
 @LENIENT
+@STRICT
 @JOBS
-def export_command(files: tuple[str, ...], table: str, out: str, config: str | None, affinity_miss: str,
-                   lenient: bool) -> None:
+@QUIET
+@COLOR
+def export_command(files: tuple[str, ...], table: str, out: str, fmt: str | None, config: str | None,
+                   affinity_miss: str, lenient: bool, strict: bool) -> None:
     """Write one table to a file for pandas, DuckDB or a spreadsheet.
 
     The columns and their types are those of the Python API's tables (`report.requests_frame()`, ...).
@@ -39,24 +59,31 @@ def export_command(files: tuple[str, ...], table: str, out: str, config: str | N
     from tracelens.records import iter_events
     from tracelens.reporters import export as exporter
 
-    to = exporter.target(out)  # an unusable OUT fails before the logs are read
+    to = exporter.target(out, fmt)  # an unusable OUT fails before the logs are read
     if table == "events":
         stats = ReadStats()
         events = iter_events(files, stats, lenient=lenient)  # a missing file fails here, before OUT is opened
-        rows = exporter.write_events(_not_empty(events, stats), to)
+        with writing("standard output" if to.path is None else out):
+            rows = exporter.write_events(_not_empty(events, stats, strict), to)
     else:
-        report = _analyze(files, config, lenient, affinity_miss)
+        report = _analyze(files, config, lenient, affinity_miss, strict)
         stats = report.stats
-        rows = exporter.write_table(report, table, to)
-    console = stderr_console()
+        with writing("standard output" if to.path is None else out):
+            rows = exporter.write_table(report, table, to)
     for note in stats.damage:
-        console.print(f"tracelens: warning: damaged input: {safe(note)}", soft_wrap=True)
-    console.print(f"wrote {rows} rows to {safe(out)}", soft_wrap=True)
+        terminal.warning(f"damaged input: {note}")
+    terminal.note(f"wrote {rows} rows to {'standard output' if to.path is None else out}")
 
 
-def _not_empty(events: Iterator[Event], stats: ReadStats) -> Iterator[Event]:
+def _not_empty(events: Iterator[Event], stats: ReadStats, strict: bool) -> Iterator[Event]:
+    from tracelens.parse.summary import ParseSummary
     from tracelens.records import check_not_empty
 
-    yield from events
+    counts = ParseSummary()
+    for event in events:
+        counts.add(event)
+        yield event
     # raised inside the writer, which then leaves no file behind
     check_not_empty(stats)
+    if strict:
+        refuse_unparsed(counts)

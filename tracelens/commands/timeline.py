@@ -7,9 +7,10 @@ from datetime import datetime, time
 
 import click
 
-from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, JOBS, LENIENT, _analyze, cli
+from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, JOBS, LENIENT, STRICT, _analyze, cli, output_options
 from tracelens.errors import TracelensError
-from tracelens.reporters.console import safe, stderr_console, stdout_console
+from tracelens.reporters import console as terminal
+from tracelens.reporters.console import stdout_console
 
 _TIME_OF_DAY = re.compile(r"^\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
 
@@ -34,10 +35,6 @@ def parse_when(value: str | None, option: str) -> datetime | time | None:
     return when
 
 
-def _note(message: str) -> None:
-    stderr_console().print(f"tracelens: {message}", soft_wrap=True)
-
-
 @cli.command()
 @FILES
 @CONFIG
@@ -48,15 +45,19 @@ def _note(message: str) -> None:
 @click.option("--member", metavar="NAME", help="Only this member's lanes.")
 @click.option("--since", metavar="TIME", help="Start at TIME: HH:MM:SS (on the log's first day), "
                                               "YYYY-MM-DD HH:MM:SS or ISO 8601, in the log's local time.")
-@click.option("--until", metavar="TIME", help="End at TIME (same forms as --since).")
+@click.option("--until", metavar="TIME",
+              help="End at TIME (same forms as --since). An empty or reversed window, or one outside the log, is "
+                   "an error; a window across midnight needs dates.")
 @click.option("--width", type=int, metavar="N",
               help=f"Columns to draw in (default: the terminal's; at least {MIN_WIDTH}).")
 @AFFINITY_MISS
 @LENIENT
+@STRICT
 @JOBS
+@output_options
 def timeline(files: tuple[str, ...], config: str | None, pid: str | None, session_id: str | None,
              member: str | None, since: str | None, until: str | None, width: int | None, affinity_miss: str,
-             lenient: bool) -> None:
+             lenient: bool, strict: bool) -> None:
     """Member state and routed requests per web-server process, across time.
 
     One lane per process and member: up, marked down, retry window, unknown; and a mark for each
@@ -74,16 +75,16 @@ def timeline(files: tuple[str, ...], config: str | None, pid: str | None, sessio
     )
     minimum = timeline_reporter.MIN_WIDTH
     if width is not None and width < minimum:
-        _note(f"--width {width} is less than the minimum of {minimum} columns: drawing in {minimum}")
+        terminal.warning(f"--width {width} is less than the minimum of {minimum} columns: drawing in {minimum}")
         width = minimum
-    report = _analyze(files, config, lenient, affinity_miss)
+    report = _analyze(files, config, lenient, affinity_miss, strict)
     console = stdout_console(width)
     if console.width < minimum:
-        _note(f"the terminal is {console.width} columns wide, less than the minimum of {minimum}: drawing in "
-              f"{minimum}")
+        terminal.warning(f"the terminal is {console.width} columns wide, less than the minimum of {minimum}: "
+                         f"drawing in {minimum}")
         console = stdout_console(minimum)
     result = timeline_reporter.render(report, options, console.width)
     for message in result.messages:
-        _note(safe(message))
+        terminal.warning(message)
     for renderable in result.renderables:
         console.print(renderable)

@@ -12,6 +12,7 @@ produced.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import sys
@@ -245,7 +246,10 @@ def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats, encoding: str
         stats.damage.append(f"{name}: read error after line {lineno} ({exc})")
     finally:
         stats.lines_by_file[name] = lineno
-        text.detach()
+        # NOTE: a generator closed late (its reader went away: `| head`) finds its file closed by
+        # the generator that opened it; there is nothing left to detach then
+        with contextlib.suppress(ValueError):
+            text.detach()
 
 
 def _split(line: str) -> list[str]:

@@ -26,6 +26,7 @@ import gzip
 import io
 import json
 import os
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,28 +69,46 @@ _SUFFIXES: dict[str, tuple[Format, bool]] = {
 }
 
 
+#: ``--to -``: standard output, in the text formats only
+STDOUT = "-"
+STDOUT_FORMATS = (Format.CSV.value, Format.JSONL.value)
+
+
 @dataclass(frozen=True, slots=True)
 class Target:
-    """Where a table goes, and how: the format and the compression come from the suffix."""
+    """Where a table goes, and how: the format and the compression come from the suffix.
 
-    path: Path
+    ``path`` None is standard output (``--to -``), in the format given.
+    """
+
+    path: Path | None
     format: Format
     gzip: bool
 
 
-def target(out: str) -> Target:
-    """The target ``out`` names; a :class:`TracelensError` for an unknown suffix or a missing pyarrow."""
+def target(out: str, fmt: str | None = None) -> Target:
+    """The target ``out`` names; a :class:`TracelensError` for an unknown suffix or a missing pyarrow.
+
+    ``fmt`` (csv or jsonl) is the format of standard output (``out`` ``-``; default csv); a file's
+    suffix says its format, and ``fmt`` must not contradict it.
+    """
+    if out == STDOUT:
+        if fmt is not None and fmt not in STDOUT_FORMATS:
+            raise TracelensError(f"--to - writes {' or '.join(STDOUT_FORMATS)}, not {fmt}")
+        return Target(None, Format(fmt or Format.CSV.value), False)
+    if fmt is not None:
+        raise TracelensError(f"--format is for --to - only: the suffix of {out} chooses its format")
     name = Path(out).name.lower()
     suffix = next((s for s in _SUFFIXES if name.endswith(s) and len(name) > len(s)), None)
     if suffix is None:
         raise TracelensError(f"{out}: unknown export format; the suffix chooses it: {', '.join(_SUFFIXES)}")
-    fmt, gz = _SUFFIXES[suffix]
-    if fmt is Format.PARQUET:
+    form, gz = _SUFFIXES[suffix]
+    if form is Format.PARQUET:
         try:
             import pyarrow.parquet  # type: ignore[import-untyped]  # noqa: F401
         except ImportError:
             raise TracelensError("Parquet export needs pyarrow: pip install 'tracelens[parquet]'") from None
-    return Target(Path(out), fmt, gz)
+    return Target(Path(out), form, gz)
 
 
 # ---------------------------------------------------------------- what is written
@@ -136,6 +155,10 @@ def write_events(events: Iterable[Event], to: Target, chunk: int | None = None) 
 @contextmanager
 def _writer(to: Target, empty: pd.DataFrame) -> Iterator[Callable[[pd.DataFrame], None]]:
     """A function appending frames of ``empty``'s columns to ``to``; the file appears when the block ends well."""
+    if to.path is None:
+        with _stdout_text() as out:
+            yield _csv(out, empty) if to.format is Format.CSV else _jsonl(out)
+        return
     part = to.path.with_name(f".{to.path.name}.{os.getpid()}.part")
     try:
         raw = open(part, "wb")  # noqa: SIM115 - closed below, after the writers that wrap it
@@ -153,6 +176,18 @@ def _writer(to: Target, empty: pd.DataFrame) -> Iterator[Callable[[pd.DataFrame]
     except BaseException:
         part.unlink(missing_ok=True)
         raise
+
+
+@contextmanager
+def _stdout_text() -> Iterator[IO[str]]:
+    """Standard output as UTF-8 text with the rows' own line ends; left open for the rest of the run."""
+    sys.stdout.flush()
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+    try:
+        yield out
+        out.flush()
+    finally:
+        out.detach()  # the wrapper goes, sys.stdout stays
 
 
 @contextmanager
