@@ -131,7 +131,7 @@ def test_strict_refuses_unparsed_records(tmp_path: Path, command: list[str]) -> 
     result = run_cli(*command, "--strict", path)
     assert result.exit_code == 2
     err = result.stderr.strip().splitlines()
-    assert err == [f"tracelens: {path}:191: unparsed: no record header",
+    assert err == [f"tracelens: error: {path}:191: unparsed: no record header",
                    "tracelens: error: 1 unparsed record(s) (--strict)"]
     if command[0] != "parse":
         assert result.stdout == ""  # refused before any report is written
@@ -144,8 +144,8 @@ def test_strict_lists_the_first_20_unparsed_records(tmp_path: Path) -> None:
     result = run_cli("check", "--strict", path)
     err = result.stderr.strip().splitlines()
     assert result.exit_code == 2 and len(err) == 21
-    assert err[0] == f"tracelens: {path}:191: unparsed: no record header"
-    assert err[19] == f"tracelens: {path}:210: unparsed: no record header"
+    assert err[0] == f"tracelens: error: {path}:191: unparsed: no record header"
+    assert err[19] == f"tracelens: error: {path}:210: unparsed: no record header"
     assert err[20] == "tracelens: error: 30 unparsed record(s) (--strict)"
 
 
@@ -484,7 +484,7 @@ def test_times_at_the_ends_of_the_calendar(tmp_path: Path, date: str, date_85: s
     styled = [line.replace("07/Jun/2004:10:1", date_85) for line in LINES_85]
     for name, records in (("asctime.log", plain), ("85.log", styled)):
         path = log(tmp_path, name, records)
-        for command in (["analyze"], ["timeline"], ["timeline", "--since", "23:00:00", "--until", "01:00:00"],
+        for command in (["analyze"], ["timeline"], ["timeline", "--since", "00:00:00", "--until", "23:59:59"],
                         ["timeline", "--session", SESSION], ["export", "--table", "requests", "--to",
                                                               str(tmp_path / "r.parquet")]):
             result = run_cli(*command, path)

@@ -264,7 +264,13 @@ def test_parse_when() -> None:
     [
         (["--since", "soon"], "--since 'soon' is not a time"),
         (["--until", "10:61:00"], "--until '10:61:00' is not a time"),
-        (["--since", "10:16:00", "--until", "2004-06-07 10:15:00"], "the window ends before it starts"),
+        (["--since", "10:16:00", "--until", "2004-06-07 10:15:00"], "the window is reversed"),
+        (["--since", "10:16:00", "--until", "10:15:00"], "the window is reversed; to cross midnight give dates"),
+        (["--since", "10:15:30", "--until", "10:15:30"], "the window is empty"),
+        (["--since", "11:00:00"],
+         "--since 2004-06-07 11:00:00: the window is outside the log, which runs from 2004-06-07 10:15:01 to "
+         "2004-06-07 10:16:23"),
+        (["--until", "2004-06-06 23:00:00"], "--until 2004-06-06 23:00:00: the window is outside the log"),
         (["--session", "NoSuchSession0000000000"], "session NoSuchSession0000000000 does not appear"),
         (["--pid", "deadbeef"], "process deadbeef does not appear"),
         (["--member", "nobody"], "member nobody does not appear"),
@@ -278,12 +284,18 @@ def test_errors_are_one_line_exit_2(args: list[str], message: str) -> None:
     assert result.stderr.startswith("tracelens: error: ")
 
 
-def test_empty_window_is_one_line_exit_0() -> None:
-    for window in (["--since", "11:00:00"], ["--since", "10:15:07", "--until", "10:15:19"]):
-        result = run_cli("timeline", str(FAILOVER), *window)
-        assert result.exit_code == 0
-        assert result.stdout == ""
-        assert result.stderr.count("\n") == 1 and "nothing to show" in result.stderr
+def test_window_across_midnight_is_given_with_dates() -> None:
+    result = run_cli("timeline", str(FAILOVER), "--since", "2004-06-06 23:00:00", "--until", "2004-06-07 10:16:00",
+                     "--width", "80")
+    assert result.exit_code == 0, result.stderr
+    assert "2004-06-06 23:00:00 → 2004-06-07 10:16:00" in result.stdout
+
+
+def test_window_without_events_is_one_warning_exit_0() -> None:
+    result = run_cli("timeline", str(FAILOVER), "--since", "10:15:07", "--until", "10:15:19")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("tracelens: warning: nothing to show")
 
 
 def test_session_follows_one_session() -> None:

@@ -6,12 +6,16 @@ import json
 from collections.abc import Iterable
 from typing import IO
 
+from rich import box
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
+from tracelens.report import Report
 from tracelens.reporters.console import safe, safe_text
 from tracelens.reporters.records import member_dict, request_dict
 from tracelens.requests.assemble import AttemptOutcome, Request
+from tracelens.routing.replay import Verdict
 from tracelens.state.members import MemberRecord, MemberTracker
 
 
@@ -40,34 +44,51 @@ def _hms(t: object) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S") if t is not None else "-"  # type: ignore[attr-defined]
 
 
-def requests_table(requests: Iterable[Request], console: Console) -> None:
-    """Two lines per request, which read at any width: where and what, then what happened."""
-    header = Text("line  time                 pid/tid            uri  session [clone IDs]\n", style="bold")
-    header.append("      attempts → served by, status, cookie outcome", style="bold")
-    console.print(header)
-    for r in requests:
-        first = Text(f"{r.first_line:<5} {_hms(r.begin)}  ")
-        first.append(safe(f"{r.pid}/{r.tid or '-'}"))
-        first.append("  ")
-        first.append(safe(r.uri or "-"))
-        if r.session_id:
-            first.append("  ")
-            first.append(safe(r.session_id), style="cyan")
-            if r.cookie and r.cookie.clone_ids:
-                first.append(safe(" [" + ":".join(r.cookie.clone_ids) + "]"))
+_VERDICT_STYLE = {
+    Verdict.KEPT: "green", Verdict.FAILBACK: "green", Verdict.FAILOVER: "yellow", Verdict.CLONE_UNKNOWN: "yellow",
+    Verdict.UNEXPLAINED: "magenta", Verdict.NO_MEMBER: "bold red", Verdict.INCOMPLETE: "dim",
+}
+
+
+def requests_table(report: Report, console: Console) -> None:
+    """One row per request, with the replay's verdict: a rich Table, which a pager or grep reads row by row.
+
+    On a terminal the URI and session columns fold within the width; on a pipe the console is as
+    wide as the longest row (the CLI's ``wrap=False``), so that no row is split.
+    """
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True,
+                  header_style="bold")
+    # NOTE: on a narrow terminal the identifying columns keep their width and the free text folds
+    table.add_column("line", justify="right", no_wrap=True, min_width=4)
+    table.add_column("time", no_wrap=True, min_width=19)
+    table.add_column("pid", no_wrap=True, min_width=8)
+    table.add_column("tid", no_wrap=True, min_width=8)
+    table.add_column("uri", overflow="fold", min_width=6)
+    table.add_column("session", overflow="fold", min_width=8)
+    table.add_column("clone IDs", overflow="fold", min_width=8)
+    table.add_column("attempts", overflow="fold", min_width=10)
+    table.add_column("served by", overflow="fold", min_width=10)
+    table.add_column("status", justify="right", no_wrap=True, min_width=6)
+    table.add_column("cookie", overflow="fold", min_width=6)
+    table.add_column("verdict", overflow="fold", min_width=13)
+    verdicts = {v.index: v for v in report.verdicts}
+    for i, r in enumerate(report.requests):
+        v = verdicts.get(i)
+        session = safe_text(r.session_id or "-", style="cyan" if r.session_id else "dim")
         if r.cookie is not None and not r.cookie.valid:
-            first.append(safe(f"  malformed cookie: {r.cookie.malformed}"), style="red")
-        second = Text("      ")
-        second.append_text(_attempts(r) if r.attempts else Text("no attempt logged", style="dim"))
-        second.append("  → ")
-        second.append(safe(r.served_by or "no member"), style="bold" if r.served_by else "bold red")
-        second.append(f", {r.status if r.status is not None else 'no status'}")
-        if r.cookie_outcome.value != "none":
-            second.append(f", {r.cookie_outcome.value}")
+            session = safe_text(f"malformed: {r.cookie.malformed}", style="red")
+        verdict = Text(v.verdict.value if v else "-", style=_VERDICT_STYLE.get(v.verdict, "") if v else "dim")
         if r.partial:
-            second.append(f"  (partial: {', '.join(p.value for p in r.partial)})", style="yellow")
-        console.print(first)
-        console.print(second)
+            verdict.append(f" (partial: {', '.join(p.value for p in r.partial)})", style="yellow")
+        table.add_row(
+            str(r.first_line), _hms(r.begin), safe_text(r.pid), safe_text(r.tid or "-"), safe_text(r.uri or "-"),
+            session, safe_text(":".join(r.cookie.clone_ids) if r.cookie and r.cookie.clone_ids else "-"),
+            _attempts(r) if r.attempts else Text("-", style="dim"),
+            safe_text(r.served_by or "no member", style="bold" if r.served_by else "bold red"),
+            str(r.status) if r.status is not None else "-",
+            r.cookie_outcome.value, verdict,
+        )
+    console.print(table)
 
 
 def _records(tracker: MemberTracker) -> list[MemberRecord]:

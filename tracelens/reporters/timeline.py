@@ -361,10 +361,9 @@ def render(report: Report, options: TimelineOptions, width: int) -> Timeline:
     if lo is None or hi is None:
         return Timeline((), (f"{_files(report)}: no timestamps (a header-less excerpt?): {untimed_requests} "
                              f"request(s) and {untimed_intervals} down interval(s) cannot be placed on a timeline",))
-    if hi < lo:
-        if options.since is not None and options.until is not None:
-            raise TracelensError(f"the window ends before it starts: --since {_ts(lo)} is after --until {_ts(hi)}")
-        return Timeline((), (f"nothing to show from {_ts(lo)} to {_ts(hi)}: the window is outside the log",))
+    if hi < lo:  # --since after the session's last request, or --until before its first
+        return Timeline((), (f"nothing to show from {_ts(lo)} to {_ts(hi)}{_filters(options, session)}: "
+                             "the window does not meet the session",))
 
     area = width - LABEL_WIDTH - 1
     scale = choose_scale(lo, hi, area)
@@ -490,8 +489,19 @@ def _window(report: Report, options: TimelineOptions,
         return None, None
     since = _resolve(options.since, day)
     until = _resolve(options.until, day)
-    if until is not None and since is not None and until < since and isinstance(options.until, time):
-        until = _shifted(until, timedelta(days=1))  # `--since 23:00 --until 01:00` crosses midnight
+    if since is not None and until is not None and until <= since:
+        # NOTE: a time of day is on the log's first day, so a window across midnight is written with
+        # dates; `--since 10:16 --until 10:15` is a slip of the keyboard, not a request for 24 hours
+        raise TracelensError(f"--since {_ts(since)} --until {_ts(until)}: the window is "
+                             f"{'empty' if until == since else 'reversed'}; to cross midnight give dates "
+                             "(YYYY-MM-DD HH:MM:SS)")
+    first, last = report.first_time, report.last_time
+    if first is not None and last is not None:
+        outside = (f"--since {_ts(since)}" if since is not None and since > last
+                   else f"--until {_ts(until)}" if until is not None and until < first else None)
+        if outside is not None:
+            raise TracelensError(f"{outside}: the window is outside the log, which runs from {_ts(first)} to "
+                                 f"{_ts(last)}")
     return since or lo, until or hi
 
 
