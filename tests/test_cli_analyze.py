@@ -131,7 +131,7 @@ def _is(value: Any, *types: type) -> bool:
 
 def check_schema(data: dict[str, Any]) -> None:
     """The documented JSON shape (README "JSON output"), key by key and type by type."""
-    assert data["schema_version"] == 1
+    assert data["schema_version"] == 2
     assert data["tool"]["name"] == "tracelens" and _is(data["tool"]["version"], str)
     assert data["inputs"]
     for i in data["inputs"]:
@@ -165,14 +165,18 @@ def check_schema(data: dict[str, Any]) -> None:
                           "evidence"}
         assert re.fullmatch(r"TL\d{3}", f["code"]) and f["severity"] in ("info", "warning", "error")
         assert f["line"] is None or _is(f["line"], int)
-        assert all(_is(x, int) for x in f["evidence"])
+        # every evidence line names its file: "file:line" (schema 2)
+        assert all(_is(x, str) and re.fullmatch(r".+:\d+", x) for x in f["evidence"])
     assert sum(summary["findings"].values()) == len(data["findings"])
 
 
 def test_json_of_the_failover_sample() -> None:
     data = analyze_json(FAILOVER)
     check_schema(data)
-    assert data["inputs"] == [{"path": FAILOVER, "lines": 190, "records": 190, "unparsed": 0}]
+    assert data["inputs"] == [{"path": FAILOVER, "web_server": None, "first": "2004-06-07T10:15:01",
+                               "last": "2004-06-07T10:16:23", "lines": 190, "records": 190, "unparsed": 0}]
+    assert data["input_order"] == {"order": "first-timestamp", "reordered": False, "given": [FAILOVER],
+                                   "web_servers": [], "duplicates": []}
     assert (data["summary"]["requests"], data["summary"]["sessions"], data["summary"]["processes"]) == (4, 1, 1)
     assert data["summary"]["verdicts"]["kept"] == 1
     assert data["summary"]["verdicts"]["failover"] == 2

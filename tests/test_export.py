@@ -99,7 +99,7 @@ def _findings(back: pd.DataFrame) -> None:
     assert cells(back["code"]) == ["TL001", "TL101", "TL002"]
     assert cells(back["severity"]) == ["warning", "warning", "info"]
     assert cells(back["line"]) == [41, 63, 145]
-    assert json.loads(back["evidence"][1]) == [61, 63, 159, 188]
+    assert json.loads(back["evidence"][1]) == [f"{back['file'][1]}:{n}" for n in (61, 63, 159, 188)]
 
 
 def _members(back: pd.DataFrame) -> None:

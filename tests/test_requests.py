@@ -100,7 +100,9 @@ def test_failover_request_in_detail() -> None:
     assert [(s.member, s.line, s.marked_down, s.retry_in) for s in r.status_checks] == [
         (M1, 54, False, None), (M1, 76, True, 60), (M2, 85, False, None),
     ]
-    assert r.evidence[0] == 41 and r.evidence[-1] == 102 and {61, 63, 98, 101} <= set(r.evidence)
+    assert {file for file, _ in r.evidence} == {r.file}
+    lines = [line for _, line in r.evidence]
+    assert lines[0] == 41 and lines[-1] == 102 and {61, 63, 98, 101} <= set(lines)
 
 
 def test_requests_see_what_their_process_believed_when_they_began() -> None:

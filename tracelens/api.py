@@ -25,10 +25,10 @@ from tracelens.parse.bulk import BulkParser, Keep, Result, Touch
 from tracelens.parse.events import Event
 from tracelens.parse.parser import RecordParser
 from tracelens.parse.summary import ParseSummary
+from tracelens.read.logset import LogSet, plan, process_key
 from tracelens.read.reader import (
     STDIN,
     ReadStats,
-    check_inputs,
     head_text,
     read_blocks,
     read_records,
@@ -51,16 +51,42 @@ READS = members.READS | assemble.READS | topology.READS | {ev.Unparsed}
 
 def _records(paths: Sequence[str], stats: ReadStats, lenient: bool, wanted: frozenset[type[Event]],
              opens: frozenset[type[Event]], touch: Touch, keep: Keep | None = None,
-             unread: Counter[type[Event]] | None = None) -> Iterator[tuple[str, Iterator[tuple[Result, int]]]]:
-    """Per block of input, its file and its records: ``(event or (class, pid, tid), line)``."""
+             unread: Counter[type[Event]] | None = None,
+             qualifiers: dict[str, str] | None = None) -> Iterator[tuple[str, Iterator[tuple[Result, int]]]]:
+    """Per block of input, its file and its records: ``(event or (class, pid, tid), line)``.
+
+    With ``qualifiers`` (several web servers), each event's pid is its process key, ``pid@web-server``.
+    """
+    if qualifiers:
+        touch = _qualified_touch(touch, qualifiers)
     if lenient:
         parser = RecordParser(lenient=True)
         for raw in read_records(paths, stats, lenient=True):
-            yield raw.file, iter(((parser.parse_or_open(raw, wanted, opens, touch), raw.line),))
+            records = iter(((parser.parse_or_open(raw, wanted, opens, touch), raw.line),))
+            yield raw.file, _qualified(records, qualifiers[raw.file]) if qualifiers else records
         return
     bulk = BulkParser()
     for block in read_blocks(paths, stats):
-        yield block.file, bulk.records(block, wanted, stats, opens, touch, keep=keep, unread=unread)
+        records = bulk.records(block, wanted, stats, opens, touch, keep=keep, unread=unread)
+        yield block.file, _qualified(records, qualifiers[block.file]) if qualifiers else records
+
+
+def _qualified_touch(touch: Touch, qualifiers: dict[str, str]) -> Touch:
+    def qualified(pid: str | None, tid: str | None, line: int, file: str) -> bool:
+        return touch(process_key(qualifiers[file], pid) if pid is not None else None, tid, line, file)
+    return qualified
+
+
+def _qualified(records: Iterator[tuple[Result, int]], web_server: str) -> Iterator[tuple[Result, int]]:
+    """The records of one web server's file, each event's pid made its process key."""
+    # NOTE: the pid is qualified here, as the events enter the analysis, rather than in the parse stage:
+    # every later stage keys processes by the event's pid, so that state, requests, sessions, replay and
+    # findings keep processes of different web servers apart without knowing web servers at all
+    for result, line in records:
+        if isinstance(result, tuple) or result.pid is None:
+            yield result, line
+        else:
+            yield ev.with_pid(result, process_key(web_server, result.pid)), line
 
 
 @contextmanager
@@ -96,6 +122,7 @@ class Reconstruction:
     last_time: datetime | None = None
     clock: ClockWatch = field(default_factory=ClockWatch)
     untracked: Untracked = field(default_factory=Untracked)
+    log_set: LogSet | None = None
 
 
 @dataclass(slots=True)
@@ -113,16 +140,18 @@ class _Part:
     last_time: datetime | None
 
 
-def _reconstruct_part(paths: Sequence[str], affinity_cookies: Sequence[str], separator: str, part: int, parts: int,
+def _reconstruct_part(log_set: LogSet, affinity_cookies: Sequence[str], separator: str, part: int, parts: int,
                       assigned: dict[str, int], progress: Callable[[ReadStats, int], None] | None = None,
                       lenient: bool = False) -> _Part:
     """One pass over every record, rebuilding the processes of ``part`` (of ``parts``)."""
+    paths = log_set.paths
     stats = ReadStats()
     summary = ParseSummary()
     tracker = MemberTracker()
     facts = TraceFacts()
     clock = ClockWatch()
-    assembler = RequestAssembler(tracker.snapshot, affinity_cookies=affinity_cookies, separator=separator)
+    assembler = RequestAssembler(tracker.snapshot, affinity_cookies=affinity_cookies, separator=separator,
+                                 continues=log_set.continues)
     keep = parallel.ProcessParts(parts, assigned).keeper(part) if parts > 1 else None
     requests: list[Request] = []
     request_limit, not_kept = sessions_module.REQUEST_LIMIT, 0
@@ -133,7 +162,8 @@ def _reconstruct_part(paths: Sequence[str], affinity_cookies: Sequence[str], sep
     fact_kinds = topology.READS
     unread: Counter[type[Event]] = Counter()
     built: Counter[type[Event]] = Counter()
-    for file, records in _records(paths, stats, lenient, READS, assemble.MAY_OPEN, assembler.touch, keep, unread):
+    for file, records in _records(paths, stats, lenient, READS, assemble.MAY_OPEN, assembler.touch, keep, unread,
+                                  log_set.qualifiers()):
         for event, _line in records:
             if isinstance(event, tuple):
                 unread[event[0]] += 1  # a record nothing downstream reads: counted, never built
@@ -198,8 +228,12 @@ def reconstruct(
     separator: str = ":",
     progress: Callable[[ReadStats, int], None] | None = None,
     jobs: int = 1,
+    log_set: LogSet | None = None,
 ) -> Reconstruction:
     """Read, parse, and rebuild what each process believed and what each request did, in one pass.
+
+    ``paths`` are read as the log set :func:`tracelens.read.logset.plan` makes of them (each web
+    server's files oldest first, duplicates once), or as ``log_set`` when it is given.
 
     ``progress`` is called with the read statistics and the records read so far, every few thousand.
     With ``jobs`` > 1 and a large input (not standard input, not lenient), the web-server processes
@@ -208,10 +242,12 @@ def reconstruct(
     limit, which each part applies to its own requests).
     """
     paths = as_paths(paths)
-    check_inputs(paths)
+    if log_set is None:
+        log_set = plan(paths)
+    paths = log_set.paths
     parts = _parts(paths, jobs, lenient)
     assigned = parallel.plan_parts(head_text(paths[0], _PLAN_BYTES), parts) if parts > 1 else {}
-    tasks = [(paths, tuple(affinity_cookies), separator, k, parts, assigned, progress if k == 0 else None, lenient)
+    tasks = [(log_set, tuple(affinity_cookies), separator, k, parts, assigned, progress if k == 0 else None, lenient)
              for k in range(parts)]
     done = parallel.run_tasks(_reconstruct_part, tasks, parts)
     stats = done[0].stats  # every part reads every line
@@ -224,7 +260,7 @@ def reconstruct(
         tracker = MemberTracker.merge([p.tracker for p in done], files)
         facts = TraceFacts.merge([p.facts for p in done], files)
         clock = ClockWatch.merge([p.clock for p in done], files)
-    tracker.finish()
+    tracker.finish(last_file=log_set.last_of)
     requests = sort_requests([r for p in done for r in p.requests], files)
     not_kept = sum(p.not_kept for p in done)
     firsts = [p.first_time for p in done if p.first_time is not None]
@@ -234,7 +270,7 @@ def reconstruct(
         untracked = dataclasses.replace(untracked, requests_not_kept=not_kept,
                                         request_limit=sessions_module.REQUEST_LIMIT)
     return Reconstruction(stats, summary, tracker, facts, requests, sessions, min(firsts, default=None),
-                          max(lasts, default=None), clock, untracked)
+                          max(lasts, default=None), clock, untracked, log_set)
 
 
 _PLAN_BYTES = 8 << 20  # the start of the log that decides how processes are shared among parts
@@ -261,6 +297,7 @@ def analyze(
     settings: RoutingSettings = DEFAULT_SETTINGS,
     progress: Callable[[ReadStats, int], None] | None = None,
     jobs: int = 1,
+    log_set: LogSet | None = None,
 ) -> Report:
     """The whole analysis: reconstruct, replay every request against the routing model, run the rules.
 
@@ -272,7 +309,7 @@ def analyze(
     cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
     separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
     rec = reconstruct(paths, lenient=lenient, affinity_cookies=cookies, separator=separator, progress=progress,
-                      jobs=jobs)
+                      jobs=jobs, log_set=log_set)
     check_not_empty(rec.stats)
     intervals = rec.tracker.intervals()
     topology = from_config(cfg) if cfg else from_trace(rec.facts, intervals, rec.requests)
@@ -282,5 +319,5 @@ def analyze(
     return Report(
         stats=rec.stats, summary=rec.summary, tracker=rec.tracker, requests=rec.requests, sessions=rec.sessions,
         topology=topology, verdicts=verdicts, findings=run_rules(ctx), config=cfg, settings=settings,
-        first_time=rec.first_time, last_time=rec.last_time,
+        first_time=rec.first_time, last_time=rec.last_time, log_set=rec.log_set,
     )

@@ -25,6 +25,7 @@ from tracelens.reporters.console import ColorMode, Terminal, stdout_console
 if TYPE_CHECKING:
     from tracelens.api import Reconstruction
     from tracelens.parse.summary import ParseSummary
+    from tracelens.read.logset import LogSet
     from tracelens.report import Report
 
 # NOTE: the modules of the analysis are imported in the commands that use them, not here: importing
@@ -174,6 +175,28 @@ JOBS = click.option(
          "every core from 4 cores on). The output is the same for any N.")
 
 
+def _store_web_servers(ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    ctx.meta["tracelens.web_servers"] = value
+    return value
+
+
+WEB_SERVER = click.option(
+    "--web-server", multiple=True, metavar="NAME=GLOB", expose_value=False, callback=_store_web_servers,
+    help="The files of web server NAME (repeatable; quote the glob). Without it, files in different directories "
+         "are the web servers named by their directory, and files that overlap in time are different web servers.")
+
+
+def log_set(files: Sequence[str]) -> LogSet:
+    """The files as they will be read (each web server's oldest first); a duplicate is a warning on stderr."""
+    from tracelens.read.logset import parse_web_servers, plan
+
+    specs = click.get_current_context().meta.get("tracelens.web_servers", ())
+    planned = plan(files, parse_web_servers(specs))
+    for d in planned.duplicates:
+        terminal.warning(f"{d.path}: {d.how} as {d.same_as}, read once")
+    return planned
+
+
 def _jobs(analysis: bool = True) -> int:
     """``--jobs`` of the running command, resolved (0: automatic, see :func:`parallel.resolve_jobs`)."""
     return parallel.resolve_jobs(click.get_current_context().meta.get("tracelens.jobs", 0), analysis)
@@ -186,6 +209,7 @@ def _jobs(analysis: bool = True) -> int:
 @click.option("--summary", is_flag=True, help="Print only the count per kind, the accounting and the unparsed records.")
 @LENIENT
 @STRICT
+@WEB_SERVER
 @JOBS
 @output_options
 def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict: bool) -> None:
@@ -200,6 +224,7 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict
     from tracelens.records import check_not_empty, count_records, iter_events
     from tracelens.reporters import events as events_reporter
 
+    files = log_set(files).paths
     stats = ReadStats()
     counts = ParseSummary()
     if summary:
@@ -242,9 +267,10 @@ def _reconstruct(files: tuple[str, ...], config: str | None, lenient: bool, stri
     cfg = load_config(config) if config is not None else None
     cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
     separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
-    with progress_bar(files) as progress:
-        result = reconstruct(files, lenient=lenient, affinity_cookies=cookies, separator=separator, progress=progress,
-                             jobs=_jobs())
+    planned = log_set(files)
+    with progress_bar(planned.paths) as progress:
+        result = reconstruct(planned.paths, lenient=lenient, affinity_cookies=cookies, separator=separator,
+                             progress=progress, jobs=_jobs(), log_set=planned)
     check_not_empty(result.stats)
     if strict:
         refuse_unparsed(result.summary)
@@ -258,6 +284,7 @@ def _reconstruct(files: tuple[str, ...], config: str | None, lenient: bool, stri
 @AFFINITY_MISS
 @LENIENT
 @STRICT
+@WEB_SERVER
 @JOBS
 @output_options
 def requests(files: tuple[str, ...], fmt: str, config: str | None, affinity_miss: str, lenient: bool,
@@ -284,6 +311,7 @@ def requests(files: tuple[str, ...], fmt: str, config: str | None, affinity_miss
 @CONFIG
 @LENIENT
 @STRICT
+@WEB_SERVER
 @JOBS
 @output_options
 def members(files: tuple[str, ...], fmt: str, config: str | None, lenient: bool, strict: bool) -> None:
@@ -306,9 +334,10 @@ def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity
     from tracelens.reporters.progress import progress_bar
     from tracelens.routing.model import AffinityMiss, RoutingSettings
 
-    with progress_bar(files) as progress:
-        report = analyze(files, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
-                         progress=progress, jobs=_jobs())
+    planned = log_set(files)
+    with progress_bar(planned.paths) as progress:
+        report = analyze(planned.paths, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
+                         progress=progress, jobs=_jobs(), log_set=planned)
     if strict:
         refuse_unparsed(report.summary)
     return report
@@ -322,6 +351,7 @@ def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity
 @AFFINITY_MISS
 @LENIENT
 @STRICT
+@WEB_SERVER
 @JOBS
 @output_options
 def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affinity_miss: str, lenient: bool,
@@ -346,6 +376,7 @@ def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affini
 @AFFINITY_MISS
 @LENIENT
 @STRICT
+@WEB_SERVER
 @JOBS
 @output_options
 def session(session_id: str, files: tuple[str, ...], config: str | None, affinity_miss: str, lenient: bool,

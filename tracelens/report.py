@@ -11,6 +11,7 @@ from tracelens.config.plugin_cfg import PluginConfig
 from tracelens.config.topology import Topology
 from tracelens.findings.base import Finding, Severity
 from tracelens.parse.summary import Accounting, ParseSummary
+from tracelens.read.logset import LogSet
 from tracelens.read.reader import ReadStats
 from tracelens.requests.assemble import Request
 from tracelens.requests.sessions import Session
@@ -21,7 +22,7 @@ from tracelens.state.members import MemberTracker
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no stubs without pandas-stubs
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class Report:
     settings: RoutingSettings
     first_time: datetime | None
     last_time: datetime | None
+    log_set: LogSet | None = None  # the files as read: their order, web servers, duplicates
 
     @property
     def accounting(self) -> Accounting:

@@ -14,6 +14,7 @@ from tracelens.cli import (
     LENIENT,
     SEVERITY_CHOICES,
     STRICT,
+    WEB_SERVER,
     _analyze,
     cli,
     refuse_unparsed,
@@ -39,6 +40,7 @@ FORMATS = ("text", "json", "junit", "github")
               help="See `tracelens analyze --help`.  [default: load-balance]")
 @LENIENT
 @STRICT
+@WEB_SERVER
 @JOBS
 def check(files: tuple[str, ...], config: str | None, fail_on: str | None, select: tuple[str, ...],
           ignore: tuple[str, ...], fmt: str | None, affinity_miss: str | None, lenient: bool, strict: bool) -> None:

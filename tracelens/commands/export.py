@@ -16,8 +16,10 @@ from tracelens.cli import (
     LENIENT,
     QUIET,
     STRICT,
+    WEB_SERVER,
     _analyze,
     cli,
+    log_set,
     refuse_unparsed,
     writing,
 )
@@ -44,6 +46,7 @@ STDOUT_FORMATS = ("csv", "jsonl")  # reporters.export.STDOUT_FORMATS (checked by
 @AFFINITY_MISS
 @LENIENT
 @STRICT
+@WEB_SERVER
 @JOBS
 @QUIET
 @COLOR
@@ -62,7 +65,8 @@ def export_command(files: tuple[str, ...], table: str, out: str, fmt: str | None
     to = exporter.target(out, fmt)  # an unusable OUT fails before the logs are read
     if table == "events":
         stats = ReadStats()
-        events = iter_events(files, stats, lenient=lenient)  # a missing file fails here, before OUT is opened
+        # a missing file fails here, before OUT is opened
+        events = iter_events(log_set(files).paths, stats, lenient=lenient)
         with writing("standard output" if to.path is None else out):
             rows = exporter.write_events(_not_empty(events, stats, strict), to)
     else:

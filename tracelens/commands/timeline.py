@@ -7,7 +7,18 @@ from datetime import datetime, time
 
 import click
 
-from tracelens.cli import AFFINITY_MISS, CONFIG, FILES, JOBS, LENIENT, STRICT, _analyze, cli, output_options
+from tracelens.cli import (
+    AFFINITY_MISS,
+    CONFIG,
+    FILES,
+    JOBS,
+    LENIENT,
+    STRICT,
+    WEB_SERVER,
+    _analyze,
+    cli,
+    output_options,
+)
 from tracelens.errors import TracelensError
 from tracelens.reporters import console as terminal
 from tracelens.reporters.console import stdout_console
@@ -53,6 +64,7 @@ def parse_when(value: str | None, option: str) -> datetime | time | None:
 @AFFINITY_MISS
 @LENIENT
 @STRICT
+@WEB_SERVER
 @JOBS
 @output_options
 def timeline(files: tuple[str, ...], config: str | None, pid: str | None, session_id: str | None,

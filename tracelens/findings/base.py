@@ -46,7 +46,7 @@ class Finding:
     pid: str | None = None
     member: str | None = None
     session: str | None = None
-    evidence: tuple[int, ...] = ()
+    evidence: tuple[tuple[str, int], ...] = ()  # (file, line) of each line the finding rests on
 
 
 @dataclass(frozen=True, slots=True)

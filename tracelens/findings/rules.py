@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -28,6 +28,16 @@ def _seconds(seconds: float) -> str:
     if seconds < 172800:
         return f"{seconds / 3600:.1f} h"
     return f"{seconds / 86400:.0f} days"
+
+
+def _first(r: Request) -> tuple[str, int]:
+    return r.file, r.first_line
+
+
+def _in_order(ctx: Context, where: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """Lines of the log in the order it was read: by file (as read), then line."""
+    rank = {name: i for i, name in enumerate(ctx.stats.files)}
+    return tuple(sorted(set(where), key=lambda at: (rank.get(at[0], len(rank)), at[0], at[1])))
 
 
 def _reason_text(reason: DownReason) -> str:
@@ -110,7 +120,7 @@ class AffinityFailover(Rule):
         r = ctx.requests[first.index]
         more = f"; {len(vs) - 1} later request(s) of the session stayed on {first.routed_to}" if len(vs) > 1 else ""
         message = f"session {r.session_id} at {_t(r)}: {first.reason}{more}"
-        evidence = tuple(sorted({line for v in vs for line in v.evidence}))
+        evidence = _in_order(ctx, {at for v in vs for at in v.evidence})
         return self.finding(message, file=r.file, line=r.first_line, pid=r.pid, member=first.home,
                             session=r.session_id, evidence=evidence)
 
@@ -225,7 +235,7 @@ class CloneUnknown(Rule):
                 f"clone ID(s) {', '.join(clones)} match no member ({len(vs)} request(s), {len(sessions)} session(s)); "
                 f"first at {_t(r)} in process {r.pid}, load balanced to {vs[0].routed_to}", file=r.file,
                 line=r.cookie_line or r.first_line, pid=r.pid, session=r.session_id,
-                evidence=tuple(sorted({ctx.requests[v.index].first_line for v in vs}))[:50])
+                evidence=_in_order(ctx, {_first(ctx.requests[v.index]) for v in vs})[:50])
 
 
 class ProcessDivergence(Rule):
@@ -278,7 +288,7 @@ class ProcessDivergence(Rule):
                     f"({va.verdict.value}), process {b.pid} to {b.served_by} at {_t(rb)} ({vb.verdict.value}): "
                     f"the processes disagreed about the members within {int((b.time - a.time).total_seconds())} s",
                     file=rb.file, line=rb.first_line, pid=b.pid, member=b.served_by, session=s.session_id,
-                    evidence=(ra.first_line, rb.first_line))
+                    evidence=(_first(ra), _first(rb)))
 
 
 class Unexplained(Rule):
@@ -364,9 +374,7 @@ class MemberDown(Rule):
             cause = f"{_reason_text(iv.reason)}" + (f", line {iv.reason_line}" if iv.reason_line else "")
             retries = f"; {len(iv.repeats)} retry probe(s) failed" if iv.repeats else ""
             due = f"; retry due at line {iv.retry_due_line}" if iv.retry_due_line else ""
-            evidence = tuple(sorted({iv.start_line, *([iv.reason_line] if iv.reason_line else []),
-                                     *([iv.retry_due_line] if iv.retry_due_line else []),
-                                     *([iv.end_line] if iv.end_line else []), *iv.repeats}))
+            evidence = _in_order(ctx, iv.locations())
             # without request boundaries (LogLevel Stats or Error) no request can be counted
             impact = (f"{affected} request(s) affected" if ctx.requests
                       else "the log has no request boundaries to count the requests affected")
@@ -414,7 +422,7 @@ class NoMemberAvailable(Rule):
         return self.finding(
             f"{len(vs)} request(s) in process {first.pid} from {_t(first)}{span} found no member: {vs[0].reason}",
             file=first.file, line=first.no_member_line or first.first_line, pid=first.pid, session=first.session_id,
-            evidence=tuple(sorted({line for v in vs for line in v.evidence}))[:50])
+            evidence=_in_order(ctx, {at for v in vs for at in v.evidence})[:50])
 
 
 # ====================================================================== balance
@@ -565,7 +573,7 @@ class CookieMalformed(Rule):
                 f"session cookie value {value!r} is malformed ({r.cookie.malformed if r.cookie else ''}); "
                 f"{len(rs)} request(s), first at {_t(r)} in process {r.pid}: load balanced",
                 file=r.file, line=r.cookie_line or r.first_line, pid=r.pid,
-                evidence=tuple(x.first_line for x in rs)[:50])
+                evidence=tuple(_first(x) for x in rs)[:50])
 
 
 class CookieMultiple(Rule):
@@ -597,11 +605,12 @@ class CookieMultiple(Rule):
             if len(values) < 2:
                 continue
             used = r.cookie.raw if r.cookie else "none"
+            at = r.cookie_header_line or r.first_line
             yield self.finding(
                 f"request at {_t(r)} in process {r.pid} carried {len(values)} different session cookies "
-                f"({', '.join(values)}); the plug-in used {used}", file=r.file, line=r.cookie_header_line or
-                r.first_line, pid=r.pid, session=r.session_id, evidence=tuple(
-                    x for x in (r.cookie_header_line, r.cookie_line) if x is not None))
+                f"({', '.join(values)}); the plug-in used {used}", file=r.locate(at)[0], line=r.locate(at)[1],
+                pid=r.pid, session=r.session_id,
+                evidence=tuple(r.locate(x) for x in (r.cookie_header_line, r.cookie_line) if x is not None))
 
 
 # ====================================================================== input
@@ -639,7 +648,7 @@ class Unparsed(Rule):
         yield self.finding(
             f"{count} record(s) could not be read ({', '.join(f'{n}× {r}' for r, n in reasons.most_common())})"
             f"{shown} {', '.join(str(u.line) for u in examples)}",
-            file=first.file, line=first.line, evidence=tuple(u.line for u in examples))
+            file=first.file, line=first.line, evidence=tuple((u.file, u.line) for u in examples))
 
 
 class PartialRequest(Rule):
@@ -677,7 +686,7 @@ class PartialRequest(Rule):
                 parts.append(f"{len(end)} did not end in it")
             rs = sorted(begin + end, key=lambda r: r.first_line)
             yield self.finding(f"{len(set(map(id, rs)))} request(s) cut: {', '.join(parts)}", file=file,
-                               line=rs[0].first_line, evidence=tuple(sorted({r.first_line for r in rs}))[:50])
+                               line=rs[0].first_line, evidence=_in_order(ctx, {_first(r) for r in rs})[:50])
 
 
 class Damaged(Rule):
@@ -737,7 +746,8 @@ class TimeBackwards(Rule):
             yield self.finding(
                 f"time goes backwards {j.count} time(s) in process {j.pid} (by up to "
                 f"{_seconds(j.largest.total_seconds())}); {first}",
-                file=j.file, line=j.lines[0] if j.lines else None, pid=j.pid, evidence=tuple(j.lines))
+                file=j.file, line=j.lines[0] if j.lines else None, pid=j.pid,
+                evidence=tuple((j.file, x) for x in j.lines))
 
 
 class LimitReached(Rule):
@@ -802,7 +812,7 @@ class Contradiction(Rule):
     def check(self, ctx: Context) -> Iterator[Finding]:
         for o in ctx.tracker.observations:
             yield self.finding(o.message, file=o.file, line=o.line, pid=o.pid, member=o.member,
-                               evidence=tuple(x for x in (o.previous_line, o.line) if x is not None))
+                               evidence=tuple((o.file, x) for x in (o.previous_line, o.line) if x is not None))
 
 
 # ====================================================================== configuration

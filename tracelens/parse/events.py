@@ -741,6 +741,19 @@ def filler(cls: type[T]) -> Callable[..., T]:
     return make
 
 
+_WITH_PID: dict[type, Callable[[Any, str], Any]] = {}
+
+
+def with_pid(event: E, pid: str) -> E:
+    """A copy of ``event`` with another pid (the process key of a web server's process)."""
+    cls = type(event)
+    make = _WITH_PID.get(cls)
+    if make is None:
+        names = [f.name for f in fields(cast(Any, cls))]
+        make = _WITH_PID[cls] = _fill_slots(cls, "_e, _p", "", ["_p" if n == "pid" else f"_e.{n}" for n in names])
+    return cast(E, make(event, pid))
+
+
 def _fill_slots(cls: type[Any], params: str, unpack: str, values: list[str] | None = None) -> Any:
     """``def make(params)``: ``unpack``, then a new ``cls`` with its slots set from ``values`` (by default
     ``a0``, ``a1``...) in field order."""

@@ -124,6 +124,8 @@ REQUESTS: dict[str, Column] = {
     "file": TEXT,
     "first_line": INT,
     "last_line": INT,
+    "end_file": TEXT,  # a request a rotation cut: its lines above `offset` are in end_file, at line - offset
+    "offset": INT,
     "time": TIME,
     "end": TIME,
     "duration_s": FLOAT,
@@ -202,12 +204,15 @@ MEMBERS: dict[str, Column] = {
     "line": INT,  # the mark-down (or first evidence of it)
     "reason": _category(DownReason),
     "reason_line": INT,
+    "reason_file": TEXT,
     "end": TIME,
     "end_line": INT,
+    "end_file": TEXT,
     "end_reason": _category(EndReason),
     "seconds": FLOAT,
     "retry_due": TIME,
     "retry_due_line": INT,
+    "retry_due_file": TEXT,
     "countdowns": JSON,
     "failed_retries": JSON,
 }

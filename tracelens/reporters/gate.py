@@ -11,6 +11,7 @@ from junitparser import Failure, JUnitXml, TestCase, TestSuite
 from tracelens.findings.base import Finding, Rule, Severity
 from tracelens.reporters.console import safe
 from tracelens.reporters.json_report import finding_dict
+from tracelens.reporters.records import where
 
 
 def _where(f: Finding) -> str:
@@ -74,7 +75,7 @@ def _details(f: Finding) -> str:
         if value is not None:
             parts.append(f"{label}: {value}")
     if f.evidence:
-        parts.append("evidence lines: " + ", ".join(map(str, f.evidence)))
+        parts.append("evidence: " + ", ".join(where(file, line) for file, line in f.evidence))
     parts.append(f"tracelens explain {f.code}")
     return "\n".join(parts)
 

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime
 from typing import IO, Any
 
 from tracelens import __version__
 from tracelens.findings.base import Finding
 from tracelens.report import SCHEMA_VERSION, Report
-from tracelens.reporters.records import interval_dict, session_dict
+from tracelens.reporters.records import interval_dict, session_dict, where
+
+
+def _iso(t: datetime | None) -> str | None:
+    return t.isoformat() if t is not None else None
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
     return {"code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message, "file": f.file,
-            "line": f.line, "pid": f.pid, "member": f.member, "session": f.session, "evidence": list(f.evidence)}
+            "line": f.line, "pid": f.pid, "member": f.member, "session": f.session,
+            "evidence": [where(file, line) for file, line in f.evidence]}
 
 
 def report_dict(report: Report) -> dict[str, Any]:
@@ -36,6 +42,8 @@ def _head(report: Report) -> dict[str, Any]:
     acc = report.accounting
     partial = sum(1 for r in report.requests if r.partial)
     topo = report.topology
+    log_set = report.log_set
+    spans = {f.path: (f.first, f.last) for f in log_set.files} if log_set else {}
     processes: dict[str, list[dict[str, Any]]] = {}
     for (pid, member), rec in sorted(report.tracker.members.items()):
         processes.setdefault(pid, []).append({
@@ -48,11 +56,21 @@ def _head(report: Report) -> dict[str, Any]:
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "tracelens", "version": __version__},
         "inputs": [
-            {"path": path, "lines": report.stats.lines_by_file.get(path, 0),
+            {"path": path, "web_server": log_set.web_server_of(path) if log_set else None,
+             "first": _iso(spans.get(path, (None, None))[0]), "last": _iso(spans.get(path, (None, None))[1]),
+             "lines": report.stats.lines_by_file.get(path, 0),
              "records": report.summary.records_by_file.get(path, 0),
              "unparsed": report.summary.unparsed_by_file.get(path, 0)}
             for path in report.stats.files
         ],
+        "input_order": {
+            "order": log_set.order.value if log_set else "as-given",
+            "reordered": log_set.reordered if log_set else False,
+            "given": list(log_set.given) if log_set else list(report.stats.files),
+            "web_servers": list(log_set.web_servers) if log_set and log_set.several else [],
+            "duplicates": [{"path": d.path, "same_as": d.same_as, "how": d.how}
+                           for d in (log_set.duplicates if log_set else ())],
+        },
         "accounting": {
             "lines": acc.physical_lines, "blank": acc.blank_lines, "split": acc.split_records,
             "joined": acc.joined_lines, "records": acc.records, "typed": acc.typed, "message": acc.messages,

@@ -11,6 +11,16 @@ from tracelens.requests.sessions import Session
 from tracelens.state.members import DownInterval, MemberRecord
 
 
+def where(file: str, line: int) -> str:
+    """A line of the log as every output names it: ``file:line``."""
+    return f"{file}:{line}"
+
+
+def evidence_text(evidence: tuple[tuple[str, int], ...], with_files: bool) -> str:
+    """Evidence for the text outputs: line numbers when the report reads one file, ``file:line`` when several."""
+    return ", ".join(where(f, line) if with_files else str(line) for f, line in evidence)
+
+
 def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
 
@@ -27,6 +37,10 @@ def request_dict(r: Request) -> dict[str, Any]:
         "file": r.file,
         "first_line": r.first_line,
         "last_line": r.last_line,
+        # a request cut by a rotation goes on in the next file: its lines numbered above `offset` are in
+        # `end_file`, at (line - offset)
+        "end_file": r.end_file,
+        "offset": r.offset,
         "time": _iso(r.begin),
         "end": _iso(r.end),
         "duration_s": r.duration.total_seconds() if r.duration is not None else None,
@@ -65,14 +79,19 @@ def interval_dict(iv: DownInterval) -> dict[str, Any]:
         "line": iv.start_line,
         "reason": iv.reason.value,
         "reason_line": iv.reason_line,
+        "reason_file": iv.reason_file or iv.file if iv.reason_line is not None else None,
         "end": _iso(iv.end),
         "end_line": iv.end_line,
+        "end_file": iv.end_file or iv.file if iv.end_line is not None else None,
         "end_reason": iv.end_reason.value if iv.end_reason else None,
         "seconds": iv.seconds,
         "retry_due": _iso(iv.retry_due),
         "retry_due_line": iv.retry_due_line,
-        "countdowns": [{"time": _iso(c.time), "line": c.line, "retry_in": c.seconds} for c in iv.countdowns],
-        "failed_retries": list(iv.repeats),
+        "retry_due_file": iv.retry_due_file or iv.file if iv.retry_due_line is not None else None,
+        "countdowns": [{"time": _iso(c.time), "file": c.file or iv.file, "line": c.line, "retry_in": c.seconds}
+                       for c in iv.countdowns],
+        "failed_retries": [{"file": iv.repeat_files.get(i, iv.file), "line": line}
+                           for i, line in enumerate(iv.repeats)],
     }
 
 

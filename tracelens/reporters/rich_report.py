@@ -14,8 +14,10 @@ from rich.text import Text
 
 from tracelens.findings.base import Finding, Severity
 from tracelens.findings.rules import find_rule
+from tracelens.read.logset import Order
 from tracelens.report import Report
 from tracelens.reporters.console import safe, safe_text
+from tracelens.reporters.records import evidence_text
 from tracelens.routing.replay import Verdict
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
@@ -50,12 +52,36 @@ def render(report: Report, console: Console) -> None:
     _footer(report, console)
 
 
+def input_order(report: Report) -> list[str]:
+    """How the files were read, when there is more than one: in which order, as which web servers."""
+    log_set = report.log_set
+    if log_set is None or (len(log_set.files) < 2 and not log_set.duplicates):
+        return []
+    out = []
+    if len(log_set.files) > 1:
+        how = "oldest first (by first timestamp)" if log_set.order is Order.FIRST_TIMESTAMP else \
+            "in the order given (standard input cannot be looked at first)"
+        note = ", not in the order given" if log_set.reordered else ""
+        if log_set.several:
+            out.append(f"{len(log_set.web_servers)} web servers, each read as one log {how}{note}:")
+            for server in log_set.web_servers:
+                names = ", ".join(safe(f.path) for f in log_set.files if f.web_server == server)
+                out.append(f"  {safe(server)}: {names}")
+        else:
+            out.append(f"read as one log {how}{note}: " + ", ".join(safe(f.path) for f in log_set.files))
+    for d in log_set.duplicates:
+        out.append(f"{safe(d.path)}: {d.how} as {safe(d.same_as)}, read once")
+    return out
+
+
 def _header(report: Report, console: Console) -> None:
     files = ", ".join(safe(f) for f in report.stats.files)
     acc = report.accounting
     title = Text("tracelens analyze", style="bold")
     body = Text()
     body.append(f"{files}\n")
+    for line in input_order(report):
+        body.append(f"{line}\n", style="dim")
     body.append(f"{_ts(report.first_time)} → {_ts(report.last_time)}   ")
     body.append(f"{acc.physical_lines} lines, {len(report.requests)} requests, {len(report.sessions)} sessions, "
                 f"{len(report.processes)} web-server process(es)\n")
@@ -149,8 +175,9 @@ def _findings(report: Report, console: Console) -> None:
             if where:
                 item.append(f"  [{where}]", style="dim")
             if f.evidence:
-                shown = ", ".join(map(str, f.evidence[:12])) + (" …" if len(f.evidence) > 12 else "")
-                item.append(f" evidence lines {shown}", style="dim")
+                several = len(report.stats.files) > 1
+                shown = evidence_text(f.evidence[:12], several) + (" …" if len(f.evidence) > 12 else "")
+                item.append(f" evidence {'' if several else 'lines '}{shown}", style="dim")
             console.print(Padding(item, (0, 0, 0, 12)))
         if len(items) > MAX_PER_GROUP:
             console.print(Text(f"            … and {len(items) - MAX_PER_GROUP} more (--format json lists all)",

@@ -19,6 +19,7 @@ ServerIOTimeout, an error status, or unknown when the log does not say).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import functools
 import sys
@@ -129,10 +130,24 @@ class Request:
     no_member_line: int | None  # `Failed to find an app server to handle this request`
     mark_downs: tuple[tuple[str, int], ...]  # (member, line) marked down while handling this request
     state_at_begin: tuple[MemberView, ...]
+    # NOTE: a request that a rotation cut goes on in the next file of its web server: its lines there are
+    # numbered after its lines in ``file`` (``offset`` + their own number), so that every line field stays
+    # one int in log order; :meth:`locate` gives the file and line of any of them
+    end_file: str | None = None
+    offset: int = 0
 
     @property
     def duration(self) -> timedelta | None:
-        return self.end - self.begin if self.begin and self.end else None
+        """How long the request took; None when a time is missing or the clock went back during it."""
+        if self.begin is None or self.end is None or self.end < self.begin:
+            return None
+        return self.end - self.begin
+
+    def locate(self, line: int) -> tuple[str, int]:
+        """``(file, line)`` of one of the request's line numbers."""
+        if self.end_file is not None and line > self.offset:
+            return self.end_file, line - self.offset
+        return self.file, line
 
     @property
     def session_id(self) -> str | None:
@@ -144,7 +159,7 @@ class Request:
         return None
 
     @property
-    def evidence(self) -> tuple[int, ...]:
+    def evidence(self) -> tuple[tuple[str, int], ...]:
         lines = {self.first_line, self.last_line}
         for value in (self.cookie_line, self.status_line, self.set_cookie_line, self.no_member_line):
             if value is not None:
@@ -154,7 +169,7 @@ class Request:
             if a.outcome_line is not None:
                 lines.add(a.outcome_line)
         lines.update(line for _, line in self.mark_downs)
-        return tuple(sorted(lines))
+        return tuple(self.locate(line) for line in sorted(lines))
 
 
 # NOTE: a frozen dataclass's __init__ sets each field through object.__setattr__: one request of thirty
@@ -231,6 +246,8 @@ class _Open:
     set_cookie_line: int | None = None
     no_member_line: int | None = None
     mark_downs: list[tuple[str, int]] = field(default_factory=list)
+    end_file: str | None = None  # the next file of the log, when a rotation cut the request
+    offset: int = 0  # what its lines in ``end_file`` are numbered after
     retry_pending: bool = False  # `will try another one`: the next affinity pass is the same request
 
     @property
@@ -250,8 +267,11 @@ class RequestAssembler:
         snapshot: Callable[[str], tuple[MemberView, ...]] | None = None,
         affinity_cookies: Iterable[str] = ("JSESSIONID",),
         separator: str = ":",
+        continues: Callable[[str, str], bool] | None = None,
     ) -> None:
         self._snapshot = snapshot or (lambda pid: ())
+        # whether a file continues the log of the one before it (a rotated set): by default none does
+        self._continues = continues or (lambda previous, file: False)
         self._cookie_names = {n.upper() for n in affinity_cookies}
         self._separator = separator
         self._open: dict[tuple[str, str | None], _Open] = {}
@@ -273,9 +293,13 @@ class RequestAssembler:
         # NOTE: the record's own file, not the last one fed: the first records of the next file are not
         # fed, so comparing with that gave the previous file's open request a line of the next file, and
         # the continuation of a request cut by rotation lost its first lines
-        if o is None or o.file != file:
+        if o is None:
             return False
-        o.last_line = line
+        if o.file != file and o.end_file != file:
+            if o.end_file is not None or not self._continues(o.file, file):
+                return False
+            o.end_file, o.offset = file, o.last_line  # the request goes on after a rotation
+        o.last_line = line + (o.offset if file == o.end_file else 0)
         return True
 
     def feed(self, event: ev.Event) -> Sequence[Request]:
@@ -289,8 +313,8 @@ class RequestAssembler:
             pid = "-"
         done: list[Request] | None = None
         if event.file != self._file:
-            # a file boundary cuts every open request: the next file need not continue this log
-            if self._file is not None:
+            # a file boundary cuts every open request, unless the file continues the log (a rotated set)
+            if self._file is not None and not self._continues(self._file, event.file):
                 done = list(self.finish())
             self._file = event.file
         cls = type(event)
@@ -298,6 +322,8 @@ class RequestAssembler:
             return [*(done or ()), *self._close_process(pid)]
         key = (pid, event.tid)
         current = self._open.get(key)
+        if current is not None and current.file != event.file:
+            event = self._continued(current, event)
         phase, handler = _DISPATCH.get(cls, _ONLY_EXTENDS)
         if phase is not None:
             if current is not None and self._starts_new(current, phase):
@@ -320,6 +346,15 @@ class RequestAssembler:
         if cls is ev.RequestEnd:
             done = [*(done or ()), self._close(key, complete=True)]
         return done or ()
+
+    @staticmethod
+    def _continued(o: _Open, event: ev.Event) -> ev.Event:
+        """An event of a request that a rotation cut, numbered after the request's lines in its first file."""
+        if o.end_file is None:
+            o.end_file, o.offset = event.file, o.last_line
+        if event.file != o.end_file:
+            return event  # a third file: the request is cut there (it cannot open a request in this one)
+        return dataclasses.replace(event, line=event.line + o.offset)
 
     def finish(self) -> Iterator[Request]:
         """The log ended: every request still open is cut."""
@@ -374,7 +409,7 @@ class RequestAssembler:
             attempts=attempts, served_by=served.member if served else None, status=o.status,
             status_line=o.status_line, set_cookie=o.set_cookie, set_cookie_line=o.set_cookie_line,
             cookie_outcome=cookie_outcome(o.cookie, o.set_cookie), no_member_line=o.no_member_line,
-            mark_downs=tuple(o.mark_downs), state_at_begin=o.state_at_begin,
+            mark_downs=tuple(o.mark_downs), state_at_begin=o.state_at_begin, end_file=o.end_file, offset=o.offset,
         )
 
     # ---------------------------------------------------------------- attempts

@@ -44,7 +44,7 @@ class RequestVerdict:
     failed_attempts: tuple[tuple[str | None, AttemptOutcome, int | None], ...]
     unknown_clones: tuple[str, ...]
     disagreements: tuple[str, ...]
-    evidence: tuple[int, ...]
+    evidence: tuple[tuple[str, int], ...]  # (file, line)
     cluster: str | None
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import enum
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -146,6 +146,7 @@ class Countdown:
     line: int
     seconds: int
     after: int | None = None  # whole seconds since the retry timer last started (DownInterval.retry_from)
+    file: str | None = None  # the file of ``line`` when it is not the interval's (a rotated set)
 
 
 @dataclass(slots=True)
@@ -167,20 +168,46 @@ class DownInterval:
     retry_due_line: int | None = None  # first `retryNow 1` / `Time to retry server`
     retry_due: datetime | None = None
     repeats: list[int] = field(default_factory=list)  # lines of further mark-downs (failed retry probes)
+    # NOTE: the files of the lines above when a rotation put them in another file than ``file``: None,
+    # and absent from repeat_files, for the interval's own file, so that one file's intervals carry nothing
+    reason_file: str | None = None
+    retry_due_file: str | None = None
+    repeat_files: dict[int, str] = field(default_factory=dict)  # index in repeats -> file
     # when the retry timer last started: the mark-down, then each failed probe (the plug-in counts the
     # retry interval from the last failure, APAR PK28197)
     retry_from: datetime | None = None
 
-    def countdown(self, time: datetime | None, line: int, seconds: int) -> Countdown:
+    def countdown(self, time: datetime | None, line: int, seconds: int, file: str | None = None) -> Countdown:
         since = self.retry_from
         after = whole_seconds(since, time) if since is not None and time is not None else None
-        return Countdown(time, line, seconds, after)
+        if after is not None and after < 0:
+            after = None  # the clock went back since the timer started: no elapsed time to tell
+        return Countdown(time, line, seconds, after, file if file != self.file else None)
 
     @property
     def seconds(self) -> float | None:
-        if self.start is None or self.end is None:
+        """How long it was down; None when a time is missing or the end is before the start (a clock set
+        back: a negative duration is never reported, the contradiction is)."""
+        if self.start is None or self.end is None or self.end < self.start:
             return None
         return (self.end - self.start).total_seconds()
+
+    @property
+    def backwards(self) -> bool:
+        """The interval ends before it starts: the process's clock went back while the member was down."""
+        return self.start is not None and self.end is not None and self.end < self.start
+
+    def locations(self) -> list[tuple[str, int]]:
+        """Every line the interval rests on, with its file: start, cause, retry due, failed retries, end."""
+        out = [(self.file, self.start_line)]
+        if self.reason_line is not None:
+            out.append((self.reason_file or self.file, self.reason_line))
+        if self.retry_due_line is not None:
+            out.append((self.retry_due_file or self.file, self.retry_due_line))
+        out.extend((self.repeat_files.get(i, self.file), line) for i, line in enumerate(self.repeats))
+        if self.end_line is not None:
+            out.append((self.end_file or self.file, self.end_line))
+        return sorted(set(out), key=lambda fl: (fl[0] != self.file, fl[0] == self.end_file, fl[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,7 +347,7 @@ class MemberTracker:
         self.members: dict[tuple[str, str], MemberRecord] = {}
         self.observations: list[Observation] = []
         self.restarts: list[tuple[str, int]] = []  # (pid, line)
-        self._failure: dict[tuple[str, str | None], tuple[DownReason, int]] = {}
+        self._failure: dict[tuple[str, str | None], tuple[DownReason, int, str]] = {}
         self._current: dict[tuple[str, str | None], str] = {}
         # per file: its last record, and its last record with a time (kept whole: taking their line and
         # time apart for every record cost more than the rest of the bookkeeping)
@@ -414,9 +441,11 @@ class MemberTracker:
                     out._last_timed[file] = timed
         return out
 
-    def finish(self, last_time: datetime | None = None, last_line: int | None = None) -> None:
+    def finish(self, last_time: datetime | None = None, last_line: int | None = None,
+               last_file: Callable[[str], str] | None = None) -> None:
         """Close what is still open when the log ends: at ``last_line`` if given, else at the last record
-        of the interval's own file (several files need not be one log)."""
+        of the interval's own file (several files need not be one log), or of the last file that continues
+        it (``last_file``: a rotated set)."""
         for rec in self.members.values():
             iv = rec.open_interval
             if iv is None:
@@ -426,16 +455,37 @@ class MemberTracker:
                 iv.end_line, iv.end = last_line, last_time
             else:
                 file = iv.end_file or iv.file
+                if last_file is not None and last_file(file) in self._last_record:
+                    file = last_file(file)
+                    if file != iv.file:
+                        iv.end_file = file
                 if file in self._last_record:
                     timed = self._last_timed.get(file)
                     iv.end_line, iv.end = self._last_record[file].line, timed.time if timed else None
                 else:
                     iv.end_line, iv.end = iv.start_line, iv.start
+        self._backwards()
+
+    def _backwards(self) -> None:
+        """An interval that ends before it starts is a contradiction, never a negative duration (rule 2)."""
+        for rec in self.members.values():
+            for iv in rec.intervals:
+                if not iv.backwards or iv.end is None or iv.start is None:
+                    continue
+                end_file = iv.end_file or iv.file
+                where = f"line {iv.end_line}" if end_file == iv.file else f"{end_file}:{iv.end_line}"
+                self.observations.append(Observation(
+                    iv.pid, iv.member, end_file, iv.end_line or iv.start_line, iv.start_line,
+                    f"{iv.member} in process {iv.pid}: marked down at {iv.start:%Y-%m-%d %H:%M:%S} (line "
+                    f"{iv.start_line}), its down time ends at {iv.end:%Y-%m-%d %H:%M:%S} ({where}), "
+                    f"{(iv.start - iv.end).total_seconds():.0f} s earlier: the process's clock went back while it "
+                    "was down, so no duration is reported",
+                ))
 
     # ---------------------------------------------------------------- signals
 
     def signal(self, pid: str, member: str, sig: Signal, event: ev.Event, reason: DownReason | None = None,
-               reason_line: int | None = None) -> None:
+               reason_line: int | None = None, reason_file: str | None = None) -> None:
         rec = self.record(pid, member)
         rec.first_line = rec.first_line if rec.first_line is not None else event.line
         rec.last_line = event.line
@@ -444,6 +494,8 @@ class MemberTracker:
         iv = rec.open_interval
         if action is A.OPEN:
             self._open(rec, event, reason or DownReason.MARKED_DOWN, reason_line)
+            if reason_file is not None and reason_file != event.file:
+                rec.intervals[-1].reason_file = reason_file
         elif action is A.OPEN_BEFORE_LOG:
             self._open(rec, event, DownReason.BEFORE_LOG, None)
         elif action is A.OPEN_UNSEEN:
@@ -466,14 +518,18 @@ class MemberTracker:
                 iv.end_file = event.file
         elif action is A.NOTE_RETRY_DUE and iv is not None:
             iv.retry_due_line, iv.retry_due = event.line, event.time
+            iv.retry_due_file = event.file if event.file != iv.file else None
         elif action is A.NOTE_REPEAT and iv is not None:
+            if event.file != iv.file:
+                iv.repeat_files[len(iv.repeats)] = event.file
             iv.repeats.append(event.line)
-            iv.retry_due_line = iv.retry_due = None
+            iv.retry_due_line = iv.retry_due = iv.retry_due_file = None
             if event.time is not None:
                 iv.retry_from = event.time
         if nxt is MemberState.RETRY_DUE and action in (A.OPEN_BEFORE_LOG, A.OPEN_UNSEEN):
             opened = rec.intervals[-1]
             opened.retry_due_line, opened.retry_due = event.line, event.time
+            opened.retry_due_file = None  # opened at this very line
         if nxt is not rec.state or action is not A.NONE:
             rec.state_line = event.line
         if nxt is not rec.state or action is not A.NONE:
@@ -518,7 +574,7 @@ class MemberTracker:
         self.signal(pid, e.server, sig, e)
         rec = self.record(pid, e.server)
         if e.retry_in_sec is not None and e.marked_down and (iv := rec.open_interval) is not None:
-            iv.countdowns.append(iv.countdown(e.time, e.line, e.retry_in_sec))
+            iv.countdowns.append(iv.countdown(e.time, e.line, e.retry_in_sec, e.file))
         if e.reached_max_connections is not None:
             if rec.at_max_connections != bool(e.reached_max_connections):
                 self._snapshots.pop(pid, None)
@@ -534,7 +590,7 @@ class MemberTracker:
         self.signal(pid, e.server, Signal.STATUS_DOWN, e)
         iv = self.record(pid, e.server).open_interval
         if iv is not None:
-            iv.countdowns.append(iv.countdown(e.time, e.line, e.retry_in))
+            iv.countdowns.append(iv.countdown(e.time, e.line, e.retry_in, e.file))
 
     def _on_retry_due(self, pid: str, e: ev.Event) -> None:
         assert isinstance(e, ev.RetryDue)
@@ -545,8 +601,8 @@ class MemberTracker:
         failure = self._failure.pop((pid, e.tid), None)
         if self._current.get((pid, e.tid)) == e.server:
             del self._current[(pid, e.tid)]  # a later response on this thread is not this member's
-        reason, line = failure if failure else (DownReason.MARKED_DOWN, None)
-        self.signal(pid, e.server, Signal.MARK_DOWN, e, reason, line)
+        reason, line, file = failure if failure else (DownReason.MARKED_DOWN, None, None)
+        self.signal(pid, e.server, Signal.MARK_DOWN, e, reason, line, file)
 
     def _on_mark_up(self, pid: str, e: ev.Event) -> None:
         assert isinstance(e, ev.MarkedUp)
@@ -557,7 +613,7 @@ class MemberTracker:
         key = (pid, e.tid)
         prior = self._failure.get(key)
         if prior is None or reason not in _GENERIC:
-            self._failure[key] = (reason, e.line)
+            self._failure[key] = (reason, e.line, e.file)
 
     def _on_pick(self, pid: str, e: ev.Event) -> None:
         server = getattr(e, "server", None)
@@ -578,7 +634,7 @@ class MemberTracker:
         if member is None or e.status < 200:
             return  # `100 Continue` is not the answer
         if e.status >= 500:
-            self._failure[key] = (DownReason.HTTP_5XX, e.line)
+            self._failure[key] = (DownReason.HTTP_5XX, e.line, e.file)
             return
         self._failure.pop(key, None)
         self.record(pid, member).requests_served += 1

@@ -1,0 +1,146 @@
+"""Log sets: rotated files read as one log whatever the argument order, several web servers kept apart,
+duplicates read once (issue 14 §2). Through the command line, on the Redbook trace cut the way a
+plug-in rotates its log."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import SAMPLES, run_cli
+from tracelens.read.logset import Order, plan
+
+FAILOVER = SAMPLES / "failover-failback.log"
+LINES = FAILOVER.read_text(encoding="utf-8").splitlines(keepends=True)
+M1, M2 = "was1node_PluginMember1", "was2Node_PluginMember2"
+# cut inside the failing request of thread 00000f10 (lines 41-..., its mark-down at 63) and inside the
+# outage (retry due at 159, served again at 188): both cross a rotation
+CUTS = (62, 160)
+
+
+def rotated(tmp_path: Path, lines: list[str] = LINES, cuts: tuple[int, int] = CUTS) -> list[str]:
+    """The trace as a plug-in rotates it: ``.2.gz`` (oldest, gzipped), ``.1``, then the live file."""
+    a, b = cuts
+    oldest = tmp_path / "http_plugin.log.2.gz"
+    oldest.write_bytes(gzip.compress("".join(lines[:a]).encode()))
+    (tmp_path / "http_plugin.log.1").write_text("".join(lines[a:b]), encoding="utf-8")
+    (tmp_path / "http_plugin.log").write_text("".join(lines[b:]), encoding="utf-8")
+    return [str(tmp_path / n) for n in ("http_plugin.log.2.gz", "http_plugin.log.1", "http_plugin.log")]
+
+
+def analysis(*args: str) -> dict[str, Any]:
+    result = run_cli("analyze", "--format", "json", *args)
+    assert result.exit_code == 0, result.output
+    data: dict[str, Any] = json.loads(result.stdout)
+    return data
+
+
+def test_a_rotated_set_gives_the_same_report_in_every_argument_order(tmp_path: Path) -> None:
+    files = rotated(tmp_path)
+    reports = []
+    for order in itertools.permutations(files):
+        data = analysis(*order)
+        assert data["input_order"]["given"] == list(order)
+        assert data["input_order"]["order"] == "first-timestamp"
+        assert data["input_order"]["reordered"] == (list(order) != files)
+        del data["input_order"]
+        reports.append(data)
+    assert all(r == reports[0] for r in reports[1:])
+    data = reports[0]
+    assert [i["path"] for i in data["inputs"]] == files  # oldest first
+    assert [i["first"] for i in data["inputs"]] == ["2004-06-07T10:15:01", "2004-06-07T10:15:20",
+                                                    "2004-06-07T10:16:22"]
+    whole = analysis(str(FAILOVER))
+    # one log: the same requests, verdicts and findings as the file it was cut from, nothing partial
+    assert data["summary"] == whole["summary"]
+    assert data["accounting"]["requests_partial"] == 0
+    assert [f["code"] for f in data["findings"]] == [f["code"] for f in whole["findings"]]
+    down = data["processes"][0]["members"][0]["down_intervals"][0]
+    assert (down["file"], down["line"], down["end_file"], down["end_line"]) == (files[1], 1, files[2], 28)
+    assert down["seconds"] == 63.0 and down["end_reason"] == "served"
+    assert "TL404" not in {f["code"] for f in data["findings"]}
+
+
+def test_the_rich_report_says_which_order_was_used(tmp_path: Path) -> None:
+    files = rotated(tmp_path)
+    out = run_cli("analyze", *reversed(files)).stdout
+    assert "read as one log oldest first (by first timestamp), not in the order given:" in out
+    assert out.index("http_plugin.log.2.gz") < out.index("http_plugin.log.1,")
+    single = run_cli("analyze", str(FAILOVER)).stdout
+    assert "read as one log" not in single  # one file: nothing to say
+
+
+def test_a_request_crossing_a_rotation_is_one_request_with_its_lines_in_both_files(tmp_path: Path) -> None:
+    files = rotated(tmp_path)
+    rows = [json.loads(x) for x in run_cli("requests", "--format", "jsonl", *reversed(files)).stdout.splitlines()]
+    assert len(rows) == 4 and not any(r["partial"] for r in rows)
+    crossing = rows[1]
+    assert (crossing["file"], crossing["first_line"], crossing["end_file"], crossing["offset"]) == (
+        files[0], 41, files[1], 62)
+    # the mark-down is line 63 of the log: line 1 of the second file
+    assert crossing["mark_downs"] == [{"member": M1, "line": 63}]
+    assert crossing["served_by"] == M2 and crossing["status"] == 200
+
+
+def test_the_same_file_twice_or_a_copy_is_read_once_with_a_warning(tmp_path: Path) -> None:
+    log = tmp_path / "http_plugin.log"
+    shutil.copy(FAILOVER, log)
+    copy = tmp_path / "copy" / "http_plugin.log"
+    copy.parent.mkdir()
+    shutil.copy(FAILOVER, copy)
+    once = analysis(str(log))
+    for args in ((str(log), str(log)), (str(log), str(copy))):
+        result = run_cli("analyze", "--format", "json", *args)
+        assert result.exit_code == 0
+        data = json.loads(result.stdout)
+        how = "the same file" if args[0] == args[1] else "the same content"
+        assert result.stderr == f"tracelens: warning: {args[1]}: {how} as {log}, read once\n"
+        assert data["input_order"]["duplicates"] == [{"path": args[1], "same_as": str(log), "how": how}]
+        assert [i["path"] for i in data["inputs"]] == [str(log)]
+        assert data["summary"] == once["summary"] and data["accounting"] == once["accounting"]
+    # the same for the commands that do not analyse
+    parsed = run_cli("parse", "--summary", str(log), str(log))
+    assert parsed.exit_code == 0 and "read once" in parsed.stderr
+
+
+def test_standard_input_keeps_the_order_given() -> None:
+    got = plan(["-", str(FAILOVER)])
+    assert got.order is Order.AS_GIVEN and got.paths == ("-", str(FAILOVER))
+    assert not got.continues("<stdin>", str(FAILOVER))
+
+
+@pytest.mark.parametrize("spec", ["ihs1", "=x", "ihs@1=*.log"])
+def test_a_malformed_web_server_option_is_a_usage_error(spec: str) -> None:
+    result = run_cli("analyze", "--web-server", spec, str(FAILOVER))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("tracelens: error: --web-server ")
+
+
+def test_a_down_interval_that_would_be_negative_is_a_contradiction_not_a_duration(tmp_path: Path) -> None:
+    # the clock is set back five minutes after the retry became due (line 160): the member is served
+    # again at 10:11:23, "before" it was marked down at 10:15:20
+    text = LINES[:160] + [line.replace("10:16:", "10:11:") for line in LINES[160:]]
+    path = tmp_path / "http_plugin.log"
+    path.write_text("".join(text), encoding="utf-8")
+    data = analysis(str(path))
+    down = data["processes"][0]["members"][0]["down_intervals"][0]
+    assert (down["start"], down["end"], down["seconds"]) == ("2004-06-07T10:15:20", "2004-06-07T10:11:23", None)
+    codes = {f["code"]: f for f in data["findings"]}
+    assert "TL404" in codes  # the jump itself
+    contradiction = codes["TL501"]
+    assert "its down time ends at 2004-06-07 10:11:23 (line 188), 237 s earlier" in contradiction["message"]
+    assert contradiction["evidence"] == [f"{path}:63", f"{path}:188"]
+    member_down = codes["TL101"]["message"]
+    assert " for " not in member_down.split("(")[1]  # no length for it, least of all a negative one
+    outputs = [json.dumps(data), run_cli("analyze", str(path)).stdout, run_cli("members", str(path)).stdout,
+               run_cli("requests", "--format", "jsonl", str(path)).stdout, run_cli("timeline", str(path)).stdout]
+    for out in outputs:
+        assert not re.search(r"(?<![\w:.-])-\d+(?:\.\d+)? ?(?:s\b|min\b|h\b|days\b)", out)
+        assert '"seconds": -' not in out and '"duration_s": -' not in out
