@@ -65,18 +65,21 @@ def test_json_carries_every_finding_and_the_exit_code() -> None:
 
 
 def test_junit_validates_and_carries_every_finding() -> None:
+    # NOTE: one test case per finding (it was one per rule with a failure per finding, of which Jenkins,
+    # Azure DevOps and the JUnit actions show only the first); test_check_formats tests the rest
     result = run_cli("check", "--format", "junit", FAILOVER)
     assert result.exit_code == 1
     SCHEMA.validate(result.stdout)
     root = ET.fromstring(result.stdout)
-    cases = {c.get("name"): c for c in root.iter("testcase")}
-    assert len(cases) == len(RULES)  # one test case per rule
-    failures = cases["TL001 affinity.failover"].findall("failure")
+    cases = {(c.get("classname"), c.get("name")): c for c in root.iter("testcase")}
+    assert len(cases) == len(RULES)  # three findings of three rules, and one passing case per other rule
+    failures = cases[("TL001 affinity.failover", f"{FAILOVER}:41")].findall("failure")
     assert len(failures) == 1 and "failover-failback.log:41" in (failures[0].get("message") or "")
-    assert cases["TL101 availability.member-down"].find("failure") is not None
+    assert cases[("TL101 availability.member-down", f"{FAILOVER}:63")].find("failure") is not None
     # the info finding is below the threshold: carried in system-out, not a failure
-    out = cases["TL002 affinity.failback"].find("system-out")
+    out = cases[("TL002 affinity.failback", f"{FAILOVER}:145")].find("system-out")
     assert out is not None and "below --fail-on warning" in (out.text or "")
+    assert cases[("TL003 affinity.session-lost", "no findings")].find("failure") is None
     suite = root.find("testsuite")
     assert suite is not None and suite.get("failures") == "2" and suite.get("tests") == str(len(RULES))
 
