@@ -13,7 +13,10 @@ from typing import Any
 
 from tracelens.errors import ConfigError
 
-KEYS = {"fail-on", "select", "ignore", "format", "config", "affinity-miss"}
+LISTS = ("select", "extend-select", "ignore", "extend-ignore")
+STRINGS = ("fail-on", "format", "config", "affinity-miss")
+INTEGERS = ("max-annotations",)
+KEYS = {*LISTS, *STRINGS, *INTEGERS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +58,19 @@ def _validated(path: Path, table: Any) -> Settings:
     if unknown:
         raise ConfigError(f"{path}: unknown tracelens setting(s) {', '.join(unknown)}; "
                           f"known: {', '.join(sorted(KEYS))}")
-    for key in ("select", "ignore"):
+    for key in LISTS:
         value = table.get(key)
         if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ConfigError(f"{path}: `{key}` must be a list of codes or names")
-    for key in ("fail-on", "format", "config", "affinity-miss"):
+    for key in STRINGS:
         value = table.get(key)
         if value is not None and not isinstance(value, str):
             raise ConfigError(f"{path}: `{key}` must be a string")
+    for key in INTEGERS:
+        value = table.get(key)
+        # NOTE: bool is an int in Python, and `max-annotations = true` is a mistake, not 1
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+            raise ConfigError(f"{path}: `{key}` must be a whole number, 0 or more")
     values = dict(table)
     if "config" in values:
         # a path in the settings file is relative to that file, not to wherever tracelens runs

@@ -20,15 +20,17 @@ def _matches(rule: type[Rule], selector: str) -> bool:
     return fnmatch.fnmatchcase(rule.name, s) or fnmatch.fnmatchcase(rule.code.lower(), s)
 
 
-def selected_rules(select: Sequence[str] = (), ignore: Sequence[str] = ()) -> list[type[Rule]]:
-    """The rules a run reports: the selected ones (all when none is selected) minus the ignored ones.
+def selected_rules(select: Sequence[str] = (), ignore: Sequence[str] = (),
+                   extend_select: Sequence[str] = ()) -> list[type[Rule]]:
+    """The rules a run reports: the selected ones (all when none is selected) and the ``extend_select``
+    ones, minus the ignored ones. Ignoring wins over selecting.
 
     A selector that matches no rule is a usage error: a typo must not silently switch a gate off.
     """
-    for selector in (*select, *ignore):
+    for selector in (*select, *extend_select, *ignore):
         if not any(_matches(r, selector) for r in RULES):
             raise TracelensError(f"no finding matches {selector!r}; `tracelens rules` lists them")
-    chosen = [r for r in RULES if not select or any(_matches(r, s) for s in select)]
+    chosen = [r for r in RULES if not select or any(_matches(r, s) for s in (*select, *extend_select))]
     return [r for r in chosen if not any(_matches(r, s) for s in ignore)]
 
 
