@@ -6,6 +6,7 @@ import json
 import os
 import re
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -189,7 +190,7 @@ def test_output_file_left_as_it_was_when_writing_fails(tmp_path: Path, monkeypat
     monkeypatch.setattr(gate, "write_text", full_disk)
     result = run_cli("check", "--output-file", str(target), FAILOVER)
     assert result.exit_code == 2
-    assert result.stderr.strip() == f"tracelens: error: {target}: cannot write (No space left on device)"
+    assert result.stderr.strip() == f"tracelens: error: {target}: No space left on device"
     assert target.read_text(encoding="utf-8") == "previous report\n"
     assert os.listdir(tmp_path) == ["report.txt"]
 
@@ -216,10 +217,18 @@ def test_output_file_refuses_a_directory_and_a_read_only_file(tmp_path: Path) ->
     assert locked.read_text(encoding="utf-8") == "keep me\n"
 
 
-def test_output_file_to_a_device_is_written_not_replaced() -> None:
-    result = run_cli("check", "--output-file", os.devnull, FAILOVER)
+def test_output_file_to_a_fifo_is_written_not_replaced(tmp_path: Path) -> None:
+    # NOTE: a FIFO of the test's own, not /dev/null: a regression would rename a file over the device
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = run_cli("check", "--output-file", str(fifo), FAILOVER)
+    reader.join(timeout=60)
     assert result.exit_code == 1 and result.stdout == ""
-    assert stat.S_ISCHR(os.stat(os.devnull).st_mode)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert received and received[0].decode("utf-8").endswith(SUMMARY + "\n")
 
 
 # --- documented ------------------------------------------------------------------------------------

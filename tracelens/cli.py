@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -73,32 +74,82 @@ class _PipeClosed(Exception):
 def atomic_stdout(path: str) -> Iterator[None]:
     """``--output-file PATH``: standard output goes to a file beside PATH, renamed onto it at the end.
 
-    A failed run (an error, a full disk, Ctrl-C) leaves PATH as it was and no temporary file.
+    A failed run (an error, a full disk, Ctrl-C) leaves PATH as it was and no temporary file. An
+    existing PATH keeps its permissions; a read-only one is refused, not replaced behind its owner's
+    back; a device or FIFO (/dev/null, a named pipe) is written to, never renamed over.
     """
     target = Path(path)
+    mode = _target_mode(target)
+    if mode == _NOT_A_FILE:
+        with _redirected(path, _open_for_output(path)):
+            yield
+        return
     part = target.with_name(f".{target.name}.{os.getpid()}.part")
-    try:
-        out = open(part, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed below, before the rename
-    except OSError as exc:
-        raise OutputError(f"{path}: {exc.strerror or exc}") from None
-    saved = sys.stdout
-    sys.stdout = out
+    out = _open_for_output(str(part), name=path)
+    verdict: click.exceptions.Exit | None = None
     try:
         with writing(path):
             try:
-                yield
+                with _redirected(path, out, close=False):
+                    yield
             except click.exceptions.Exit as exc:
                 if exc.exit_code not in (0, 1):  # check's verdict is output too
                     raise
-            finally:
-                sys.stdout = saved
+                verdict = exc
             out.close()
+        if mode is not None:
+            os.chmod(part, mode)
         os.replace(part, target)
     except BaseException:
         with suppress(OSError):
             out.close()  # what is still buffered cannot be written either
         part.unlink(missing_ok=True)
         raise
+    if verdict is not None:
+        raise verdict  # after the rename: `check -o` still exits 1 when it fails
+
+
+_NOT_A_FILE = -1
+
+
+def _open_for_output(path: str, name: str | None = None) -> IO[str]:
+    try:
+        return open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise OutputError(f"{name or path}: {exc.strerror or exc}") from None
+
+
+@contextmanager
+def _redirected(path: str, out: IO[str], close: bool = True) -> Iterator[None]:
+    saved = sys.stdout
+    sys.stdout = out
+    try:
+        with writing(path):
+            yield
+            if close:
+                out.close()
+    finally:
+        sys.stdout = saved
+        if close:
+            with suppress(OSError):
+                out.close()
+
+
+def _target_mode(target: Path) -> int | None:
+    """The permissions an existing regular file keeps, None for a new file, :data:`_NOT_A_FILE` for a device."""
+    try:
+        st = target.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise OutputError(f"{target}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise OutputError(f"{target}: is a directory, not a file to write")
+    if not stat.S_ISREG(st.st_mode):
+        return _NOT_A_FILE
+    if not st.st_mode & 0o222:
+        raise OutputError(f"{target}: is read-only; not replaced")
+    return stat.S_IMODE(st.st_mode)
 
 
 class Command(click.Command):

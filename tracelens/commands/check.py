@@ -19,9 +19,8 @@ from tracelens.cli import (
     STRICT,
     WEB_SERVER,
     _analyze,
-    _jobs,
     cli,
-    refuse_unparsed,
+    output_options,
 )
 from tracelens.commands.settings import Settings, find_settings
 from tracelens.errors import ExitCode, TracelensError
@@ -49,7 +48,8 @@ class Setting:
 
 
 @cli.command()
-@click.argument("files", nargs=-1, metavar="FILE...", type=click.Path())
+# NOTE: FILE... is optional for --show-settings, which reads no log; without it, one is required
+@click.argument("files", nargs=-1, metavar="FILE...", type=click.Path(allow_dash=True))
 @CONFIG
 @click.option("--fail-on", type=click.Choice(SEVERITY_CHOICES), default=None,
               help="Exit 1 when a finding of this severity or above remains.  [default: warning]")
@@ -66,9 +66,6 @@ class Setting:
               help="text; json; junit (JUnit XML for Jenkins, GitLab, Azure DevOps: a test case per finding); "
                    "github (Actions annotations); sarif (SARIF 2.1.0 for GitHub code scanning); gitlab (GitLab "
                    "Code Quality).  [default: text]")
-@click.option("--output-file", "-o", metavar="PATH", default=None,
-              help="Write the report to PATH instead of standard output, whole or not at all (written beside it, "
-                   "then renamed).")
 @click.option("--statistics", is_flag=True,
               help="One line per rule with its number of findings instead of the findings (text; json adds a "
                    "`statistics` list).")
@@ -77,8 +74,6 @@ class Setting:
                    "per rule.  [default: 50]")
 @click.option("--exit-zero", is_flag=True,
               help="Exit 0 even when findings reach --fail-on (input and usage errors still exit 2).")
-@click.option("--quiet", "-q", is_flag=True,
-              help="Only the findings: no summary lines, no progress bar.")
 @click.option("--show-settings", is_flag=True,
               help="Print the merged settings, each with where it came from, and exit; reads no log.")
 @click.option("--isolated", is_flag=True, help="Ignore settings files (.tracelens.toml, pyproject.toml).")
@@ -88,19 +83,22 @@ class Setting:
 @STRICT
 @WEB_SERVER
 @JOBS
+@output_options
 def check(files: tuple[str, ...], config: str | None, fail_on: str | None, select: tuple[str, ...],
           extend_select: tuple[str, ...], ignore: tuple[str, ...], extend_ignore: tuple[str, ...], fmt: str | None,
-          output_file: str | None, statistics: bool, max_annotations: int | None, exit_zero: bool, quiet: bool,
-          show_settings: bool, isolated: bool, affinity_miss: str | None, lenient: bool, strict: bool) -> None:
+          statistics: bool, max_annotations: int | None, exit_zero: bool, show_settings: bool, isolated: bool,
+          affinity_miss: str | None, lenient: bool, strict: bool) -> None:
     """Gate a CI job on captured plug-in logs: exit 0 when no finding reaches --fail-on, 1 when one does.
 
     Defaults come from `.tracelens.toml` or `[tool.tracelens]` in `pyproject.toml` (keys fail-on,
     select, extend-select, ignore, extend-ignore, format, config, affinity-miss, max-annotations);
     options win over them (--isolated: the files are not read). With --strict, input with unparsed
-    records is an input error (exit 2, nothing on stdout).
+    records is an input error (exit 2, nothing on stdout). With --quiet, only the findings: no summary
+    lines either.
     """
     from tracelens.findings.base import Severity
     from tracelens.findings.select import fails, keep, selected_rules, split_selectors
+    from tracelens.reporters.console import terminal
 
     settings = Settings(None, {}) if isolated else find_settings()
     given = {"fail-on": fail_on, "format": fmt, "affinity-miss": affinity_miss, "config": config,
@@ -121,14 +119,12 @@ def check(files: tuple[str, ...], config: str | None, fail_on: str | None, selec
     if statistics and output not in STATISTICS_FORMATS:
         raise TracelensError(f"--statistics works with --format {' or '.join(STATISTICS_FORMATS)}, not {output}")
     threshold = Severity(merged["fail-on"].value)
-    report = _run(files, merged["config"].value, lenient, merged["affinity-miss"].value, quiet)
-    if strict:
-        refuse_unparsed(report.summary)
+    report = _analyze(files, merged["config"].value, lenient, merged["affinity-miss"].value, strict)
     findings = keep(report.findings, rules)
     failed = fails(findings, threshold)
     code = ExitCode.FINDINGS if failed and not exit_zero else ExitCode.OK
-    _write(report, findings, rules, threshold, failed, int(code), output, output_file, statistics=statistics,
-           quiet=quiet, exit_zero=exit_zero, max_annotations=merged["max-annotations"].value)
+    _write(report, findings, rules, threshold, failed, int(code), output, statistics=statistics,
+           quiet=terminal().quiet, exit_zero=exit_zero, max_annotations=merged["max-annotations"].value)
     click.get_current_context().exit(int(code))
 
 
@@ -173,39 +169,29 @@ def _show_settings(settings: Settings, isolated: bool, merged: list[Setting], co
     sys.stdout.write("\n".join(lines) + "\n")
 
 
-def _run(files: tuple[str, ...], config: str | None, lenient: bool, affinity_miss: str, quiet: bool) -> Report:
-    if not quiet:
-        return _analyze(files, config, lenient, affinity_miss)
-    # --quiet: the same analysis without the progress bar
-    from tracelens.api import analyze
-    from tracelens.routing.model import AffinityMiss, RoutingSettings
-
-    return analyze(files, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
-                   jobs=_jobs())
-
-
 def _write(report: Report, findings: list[Finding], rules: list[type[Rule]], threshold: Severity, failed: bool,
-           code: int,
-           output: str, output_file: str | None, *, statistics: bool, quiet: bool, exit_zero: bool,
+           code: int, output: str, *, statistics: bool, quiet: bool, exit_zero: bool,
            max_annotations: int) -> None:
-    from tracelens.reporters import codequality, gate, outfile, sarif
+    from tracelens.reporters import codequality, gate, sarif
 
     inputs = report.stats.files
-    with outfile.output(output_file) as out:
-        if output == "json":
-            gate.write_json(findings, threshold, failed, code, out, with_statistics=statistics)
-        elif output == "junit":
-            gate.write_junit(findings, rules, threshold, out, datetime.now().astimezone())
-        elif output == "github":
-            gate.write_github(findings, out, max_annotations=max_annotations, quiet=quiet)
-            if not quiet:
-                out.write(gate.summary_line(findings, threshold, failed, exit_zero=exit_zero))
-        elif output == "sarif":
-            sarif.write_sarif(findings, rules, inputs, code, out)
-        elif output == "gitlab":
-            codequality.write_code_quality(findings, inputs, out)
-        elif statistics:
-            gate.write_statistics(findings, threshold, failed, out, quiet=quiet, exit_zero=exit_zero)
-        else:
-            gate.write_text(findings, threshold, failed, out, quiet=quiet, exit_zero=exit_zero)
-        out.flush()
+    # NOTE: to sys.stdout, which --output-file points at a file renamed onto its target at the end
+    # (tracelens.cli.atomic_stdout)
+    out = sys.stdout
+    if output == "json":
+        gate.write_json(findings, threshold, failed, code, out, with_statistics=statistics)
+    elif output == "junit":
+        gate.write_junit(findings, rules, threshold, out, datetime.now().astimezone())
+    elif output == "github":
+        gate.write_github(findings, out, max_annotations=max_annotations, quiet=quiet)
+        if not quiet:
+            out.write(gate.summary_line(findings, threshold, failed, exit_zero=exit_zero))
+    elif output == "sarif":
+        sarif.write_sarif(findings, rules, inputs, code, out)
+    elif output == "gitlab":
+        codequality.write_code_quality(findings, inputs, out)
+    elif statistics:
+        gate.write_statistics(findings, threshold, failed, out, quiet=quiet, exit_zero=exit_zero)
+    else:
+        gate.write_text(findings, threshold, failed, out, quiet=quiet, exit_zero=exit_zero)
+    out.flush()
