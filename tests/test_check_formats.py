@@ -92,7 +92,8 @@ def test_sarif_uris_are_percent_encoded_and_absolute_outside_the_checkout(tmp_pa
     inside = _sample(tmp_path, "plugin log #1.log")
     outside = tmp_path.parent / f"{tmp_path.name}-elsewhere"
     outside.mkdir()
-    far = write(outside, "far away.log", SAMPLE.read_text(encoding="utf-8"))
+    # another web server's log (the same content would be read once, as a duplicate)
+    far = write(outside, "far away.log", SAMPLE.read_text(encoding="utf-8").replace("00001a2c", "00005e6f"))
     data = json.loads(run_cli("check", "--format", "sarif", inside, str(far)).stdout)
     _validate_sarif(data)
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in data["runs"][0]["results"]}

@@ -74,11 +74,12 @@ def sarif_log(findings: Sequence[Finding], rules: Sequence[type[Rule]], inputs: 
         }
         if f.code in index:
             result["ruleIndex"] = index[f.code]
-        if f.evidence and f.file:
+        if f.evidence:
             result["relatedLocations"] = [
                 {"id": i, "message": {"text": "evidence"},
-                 "physicalLocation": {"artifactLocation": where, "region": {"startLine": line}}}
-                for i, line in enumerate(f.evidence) if line > 0]
+                 "physicalLocation": {"artifactLocation": artifact_location(file, here),
+                                      "region": {"startLine": line}}}
+                for i, (file, line) in enumerate(f.evidence) if line > 0]
         props = {k: v for k, v in (("pid", f.pid), ("member", f.member), ("session", f.session)) if v is not None}
         if props:
             result["properties"] = props
