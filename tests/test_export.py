@@ -268,16 +268,19 @@ def test_numbers_stay_numbers_in_csv(tmp_path: Path) -> None:
     assert set(read_back(out, "events")["maximum"].dropna()) == {-1}
 
 
-def test_spreadsheet_safe_prefixes_every_formula_start() -> None:
+def test_spreadsheet_safe_prefixes_every_cell_a_spreadsheet_evaluates() -> None:
+    # NOTE: "-x", "\tx" and "\rx" were guarded before; a spreadsheet evaluates none of them (issue 17:
+    # guard only what it would evaluate), and "\t=1+1" was not guarded though it evaluates (issue 21)
     df = pd.DataFrame({
-        "text": pd.array(["=1+1", "+1", "-x", "@x", "\tx", "\rx", "ok", None], dtype="string"),
-        "n": pd.array([-1, 1, -2, 0, None, 3, 4, 5], dtype="Int64"),
-        "c": pd.Categorical(["-a", "b", "b", "b", "b", "b", "b", None]),
+        "text": pd.array(["=1+1", "+1", "-x", "@x", "\tx", "\rx", "ok", None, "\t=1+1", "\r-1+2"], dtype="string"),
+        "n": pd.array([-1, 1, -2, 0, None, 3, 4, 5, 6, 7], dtype="Int64"),
+        "c": pd.Categorical(["-a1", "b", "b", "b", "b", "b", "b", None, "b", "b"]),
     })
     safe = exporter.spreadsheet_safe(df)
-    assert safe["text"].tolist()[:7] == ["'=1+1", "'+1", "'-x", "'@x", "'\tx", "'\rx", "ok"]
+    assert safe["text"].tolist()[:7] == ["'=1+1", "'+1", "-x", "'@x", "\tx", "\rx", "ok"]
     assert safe["text"].isna().tolist()[7]
-    assert safe["c"].tolist()[0] == "'-a" and safe["n"].dtype == "Int64" and safe["n"].tolist()[0] == -1
+    assert safe["text"].tolist()[8:] == ["'\t=1+1", "'\r-1+2"]
+    assert safe["c"].tolist()[0] == "'-a1" and safe["n"].dtype == "Int64" and safe["n"].tolist()[0] == -1
     assert df["text"].tolist()[0] == "=1+1"  # the frame given is not changed
 
 

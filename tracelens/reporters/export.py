@@ -4,10 +4,17 @@ The tables and their column types are :mod:`tracelens.reporters.frames`'. Every 
 cells: times as ISO 8601 text in CSV and JSON lines (timestamps in Parquet), lists and nested records as
 JSON text. Two differences, both on purpose:
 
-* CSV is made spreadsheet-safe (OWASP "CSV injection"): a text cell starting with ``=``, ``+``, ``-``,
-  ``@``, a tab or a carriage return gets a leading ``'``, so that a URI or member name taken from a log
-  cannot become a formula. Numbers are never touched (-1 stays -1), and Parquet and JSON lines keep the
-  text as logged, because no spreadsheet evaluates them.
+* CSV is made spreadsheet-safe (OWASP "CSV injection"): a text cell that a spreadsheet would evaluate
+  gets a leading ``'``, so that a URI or member name taken from a log cannot become a formula. That is
+  a cell whose first character after any leading blanks or control characters (which spreadsheets
+  strip) is ``=`` or ``@``, or a ``+`` or ``-`` before something a formula can start with: a number, a
+  parenthesis, a cell reference, a function call or a DDE link (``-1+2``, ``+cmd|' /C calc'!A0``).
+  Banner text such as ``-----System Information`` stays as logged. Numbers are never touched (-1
+  stays -1), and Parquet and JSON lines keep the text as logged, because no spreadsheet evaluates them.
+* CSV text cells are always quoted (RFC 4180), numbers, flags and times never: a CR or LF inside a log
+  line stays inside its cell, and readers that honour quotes (DuckDB, spreadsheets' import) keep an
+  all-digit pid such as ``00001234`` as text. pandas and Polars guess types without looking at quotes:
+  read the text columns as text (the README gives the dtype for each reader).
 * Parquet keeps the categories and nullable integers as such; CSV and JSON lines hold their text and
   numbers, which ``pandas.read_csv(..., parse_dates=[...])`` and ``pandas.read_json(..., lines=True)``
   read back.
@@ -26,10 +33,12 @@ import gzip
 import io
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
@@ -50,8 +59,14 @@ TABLES = ("events", "requests", "sessions", "findings", "members")
 EVENTS_CHUNK = 10_000
 TABLE_CHUNK = 5_000
 
-# a cell starting with one of these is a formula (or becomes one) in Excel, LibreOffice and Sheets
-_FORMULA_START = r"^[=+\-@\t\r]"
+# What a spreadsheet (Excel, LibreOffice, Sheets) evaluates: after blanks, control and invisible
+# format characters (which it strips or skips), "=" or "@"; or signs before a number, a parenthesis,
+# another formula start, an absolute or plain cell reference, or a name followed by a call "(", a DDE
+# "|" or a sheet "!". A sign before plain words (the banner's "-----System Information") is text.
+_SKIPPED = r"[\s\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]*"
+_FORMULA = re.compile(
+    _SKIPPED + r"(?:[=@]|[+\-]+" + _SKIPPED + r"(?:[0-9.(=@$]|[A-Za-z]{1,3}[0-9]|[^\W\d][\w.]*\s*[(|!]))"
+)
 
 
 class Format(enum.Enum):
@@ -201,28 +216,69 @@ def _text(raw: BinaryIO, compressed: bool, name: str) -> Iterator[IO[str]]:
 
 
 def _csv(out: IO[str], empty: pd.DataFrame) -> Callable[[pd.DataFrame], None]:
-    empty.to_csv(out, index=False, lineterminator="\n")  # the header, even for a table without rows
+    # NOTE: written here rather than by DataFrame.to_csv: its csv module quotes a cell holding a CR only
+    # when CR is in the line terminator, and it cannot quote text cells while leaving numbers, times and
+    # empty cells (missing values) bare, which is what keeps all-digit ids as text in DuckDB and a
+    # missing value NULL rather than an empty string
+    # the header, even for a table without rows; the names are identifiers, which need no quotes
+    out.write(",".join(str(name) for name in empty.columns) + "\n")
 
     def write(frame: pd.DataFrame) -> None:
-        spreadsheet_safe(frame).to_csv(out, index=False, header=False, lineterminator="\n")
+        columns = [_csv_cells(column) for _, column in frame.items()]
+        out.write("".join(",".join(row) + "\n" for row in zip(*columns, strict=True)))
 
     return write
 
 
-def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every text cell that a spreadsheet would take for a formula prefixed with ``'``."""
+def _is_text(column: pd.Series) -> bool:
     import pandas as pd
 
+    return isinstance(column.dtype, pd.CategoricalDtype | pd.StringDtype) or column.dtype == object
+
+
+def _csv_cells(column: pd.Series) -> list[str]:
+    """One column's CSV cells: text guarded and quoted, anything else bare, missing values empty."""
+    if _is_text(column):
+        text = _guarded(column.astype("string"))
+        return ('"' + text.str.replace('"', '""', regex=False) + '"').fillna("").tolist()  # type: ignore[no-any-return]
+    return column.astype("string").fillna("").tolist()  # type: ignore[no-any-return]
+
+
+@cache
+def _may_start_a_formula() -> list[str]:
+    """Every character a formula's text can begin with (the prefilter of :func:`_guarded`)."""
+    skipped = re.compile(_SKIPPED[:-1])
+    return ["=", "@", "+", "-", *(c for c in map(chr, range(0x10000)) if skipped.fullmatch(c))]
+
+
+def _guarded(text: pd.Series) -> pd.Series:
+    """``text`` (a string column) with a ``'`` before every cell a spreadsheet would evaluate."""
+    # the first character decides for almost every cell in one vectorised step; the regular
+    # expression runs only on the few cells that start with a sign, a blank or a control character
+    maybe = text.str[:1].isin(_may_start_a_formula()).fillna(False).astype(bool)
+    if not maybe.any():
+        return text
+    risky = text[maybe].map(lambda cell: _FORMULA.match(cell) is not None).astype(bool)
+    risky = risky[risky]
+    if risky.empty:
+        return text
+    guarded = text.copy()
+    guarded[risky.index] = "'" + text[risky.index]
+    return guarded
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that a spreadsheet would evaluate prefixed with ``'``."""
     safe = frame
     for name, column in frame.items():
-        if not isinstance(column.dtype, pd.CategoricalDtype | pd.StringDtype) and column.dtype != object:
+        if not _is_text(column):
             continue  # numbers, flags and times: -1 is a number, not a formula
         text = column.astype("string")
-        risky = text.str.contains(_FORMULA_START, regex=True, na=False)
-        if risky.any():
+        guarded = _guarded(text)
+        if guarded is not text:
             if safe is frame:
                 safe = frame.copy()
-            safe[name] = text.mask(risky, "'" + text)
+            safe[name] = guarded
     return safe
 
 
