@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SAMPLES, run_cli, write
+from tracelens.findings.rules import RULES
 
 FAILOVER = str(SAMPLES / "failover-failback.log")
 SUMMARY = "tracelens check FAILED: 3 finding(s), 2 at or above --fail-on warning"
@@ -244,3 +245,30 @@ def test_every_check_option_is_in_help_and_readme() -> None:
         assert option in help_text and option in section, option
     for fmt in ("sarif", "gitlab"):
         assert fmt in help_text and f"--format {fmt}" in section, fmt
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("max-annotations = -1\n", "`max-annotations` must be a whole number, 0 or more"),
+        ("max-annotations = true\n", "`max-annotations` must be a whole number, 0 or more"),
+        ('max-annotations = "10"\n', "`max-annotations` must be a whole number, 0 or more"),
+        ('extend-select = "TL001"\n', "`extend-select` must be a list of codes or names"),
+        ("extend-ignore = [1]\n", "`extend-ignore` must be a list of codes or names"),
+        ('extend-select = ["TL9"]\n', "no finding matches 'TL9'"),
+    ],
+)
+def test_bad_new_settings_are_one_line_and_exit_2(tmp_path: Path, content: str, message: str) -> None:
+    write(tmp_path, ".tracelens.toml", content)
+    result = run_cli("check", FAILOVER)
+    assert result.exit_code == 2 and result.stdout == ""
+    assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr
+
+
+def test_show_settings_without_a_settings_file() -> None:
+    result = run_cli("check", "--show-settings", "--fail-on", "error")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0] == "# settings file: none found (.tracelens.toml or [tool.tracelens] in pyproject.toml)"
+    assert 'fail-on = "error"  # command line' in lines and 'select = []  # default' in lines
+    assert lines[-1] == f"# rules reported ({len(RULES)}): {', '.join(r.code for r in RULES)}"
