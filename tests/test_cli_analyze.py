@@ -149,7 +149,8 @@ def check_schema(data: dict[str, Any]) -> None:
         assert m["clone_id"] is None or _is(m["clone_id"], str)
         assert m["source"] in ("config", "trace")
     for p in data["processes"]:
-        assert set(p) >= {"pid", "members"} and _is(p["pid"], str)
+        assert set(p) >= {"web_server", "pid", "members"} and _is(p["pid"], str)
+        assert p["web_server"] is None or _is(p["web_server"], str)
         for pm in p["members"]:
             assert set(pm) >= {"name", "down_intervals"}
             for iv in pm["down_intervals"]:
@@ -161,8 +162,8 @@ def check_schema(data: dict[str, Any]) -> None:
         assert set(s) >= {"id", "members", "switches"}
         assert _is(s["id"], str) and _is(s["switches"], int) and all(_is(x, str) for x in s["members"])
     for f in data["findings"]:
-        assert set(f) == {"code", "name", "severity", "message", "file", "line", "pid", "member", "session",
-                          "evidence"}
+        assert set(f) == {"code", "name", "severity", "message", "file", "line", "web_server", "pid", "member",
+                          "session", "evidence"}
         assert re.fullmatch(r"TL\d{3}", f["code"]) and f["severity"] in ("info", "warning", "error")
         assert f["line"] is None or _is(f["line"], int)
         # every evidence line names its file: "file:line" (schema 2)

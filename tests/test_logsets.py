@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import SAMPLES, run_cli
+from tests.conftest import ROOT, SAMPLES, run_cli
 from tracelens.read.logset import Order, plan
 
 FAILOVER = SAMPLES / "failover-failback.log"
@@ -144,3 +144,101 @@ def test_a_down_interval_that_would_be_negative_is_a_contradiction_not_a_duratio
     for out in outputs:
         assert not re.search(r"(?<![\w:.-])-\d+(?:\.\d+)? ?(?:s\b|min\b|h\b|days\b)", out)
         assert '"seconds": -' not in out and '"duration_s": -' not in out
+
+
+# ---------------------------------------------------------------- several web servers
+
+DIVERGENCE = (ROOT / "tests" / "traces" / "process-divergence.log").read_text(encoding="utf-8").splitlines(
+    keepends=True)
+
+
+def two_web_servers(tmp_path: Path, names: tuple[str, str] = ("ihs1/http_plugin.log", "ihs2/http_plugin.log"),
+                    rotate_first: bool = False) -> list[str]:
+    """The divergence trace's two processes as two IHS boxes whose pids coincide (both 00001a2c)."""
+    first = [line for line in DIVERGENCE if " 00001a2c " in line]
+    second = [line.replace(" 00001b40 ", " 00001a2c ") for line in DIVERGENCE if " 00001b40 " in line]
+    paths = []
+    for name, lines in zip(names, (first, second), strict=True):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if rotate_first and lines is first:
+            (tmp_path / (name + ".1")).write_text("".join(lines[:50]), encoding="utf-8")
+            lines = lines[50:]
+            paths.append(str(tmp_path / (name + ".1")))
+        path.write_text("".join(lines), encoding="utf-8")
+        paths.append(str(path))
+    return paths
+
+
+def test_two_web_servers_with_coinciding_pids_are_kept_apart_and_their_sessions_merged(tmp_path: Path) -> None:
+    files = two_web_servers(tmp_path, rotate_first=True)
+    ihs1_old, ihs1, ihs2 = files
+    for order in itertools.permutations(files):
+        data = analysis(*order)
+        assert data["input_order"]["web_servers"] == ["ihs1", "ihs2"]
+        assert [(i["path"], i["web_server"]) for i in data["inputs"]] == [
+            (ihs1_old, "ihs1"), (ihs1, "ihs1"), (ihs2, "ihs2")]
+        assert [(p["web_server"], p["pid"]) for p in data["processes"]] == [("ihs1", "00001a2c"), ("ihs2", "00001a2c")]
+        assert (data["summary"]["processes"], data["summary"]["sessions"], data["summary"]["requests"]) == (2, 1, 4)
+        (session,) = data["sessions"]
+        assert session["processes"] == ["00001a2c@ihs1", "00001a2c@ihs2"]
+        assert {(r["web_server"], r["pid"]) for r in session["requests"]} == {("ihs1", "00001a2c"),
+                                                                              ("ihs2", "00001a2c")}
+        (divergence,) = [f for f in data["findings"] if f["code"] == "TL005"]
+        assert (divergence["web_server"], divergence["pid"], divergence["file"]) == ("ihs2", "00001a2c", ihs2)
+        assert "process 00001a2c@ihs1 sent it to was2Node_PluginMember2" in divergence["message"]
+        assert "process 00001a2c@ihs2 to was1node_PluginMember1" in divergence["message"]
+        assert divergence["evidence"] == [f"{ihs1_old}:12", f"{ihs2}:12"]
+        # the outage is ihs1's alone: ihs2's process of the same pid never saw the member down
+        (down,) = [f for f in data["findings"] if f["code"] == "TL101"]
+        assert (down["web_server"], down["pid"]) == ("ihs1", "00001a2c")
+        ihs2_members = data["processes"][1]["members"]
+        assert [(m["name"], m["down_intervals"]) for m in ihs2_members] == [(M1, [])]
+
+
+def test_read_as_one_log_the_two_web_servers_would_be_one_process(tmp_path: Path) -> None:
+    # what the keying prevents: the same lines in one file make one process that contradicts itself
+    files = two_web_servers(tmp_path)
+    merged = tmp_path / "merged.log"
+    merged.write_text("".join(sorted(DIVERGENCE)).replace(" 00001b40 ", " 00001a2c "), encoding="utf-8")
+    assert analysis(str(merged))["summary"]["processes"] == 1
+    assert analysis(*files)["summary"]["processes"] == 2
+
+
+def test_overlapping_files_of_one_directory_are_different_web_servers(tmp_path: Path) -> None:
+    files = two_web_servers(tmp_path, names=("logs/ihs1_plugin.log", "logs/ihs2_plugin.log"))
+    data = analysis(*files)
+    assert data["input_order"]["web_servers"] == ["ihs1_plugin.log", "ihs2_plugin.log"]
+    assert [p["web_server"] for p in data["processes"]] == ["ihs1_plugin.log", "ihs2_plugin.log"]
+    out = run_cli("analyze", *files).stdout
+    assert "2 web servers, each read as one log oldest first" in out
+
+
+def test_web_server_option_names_the_web_servers(tmp_path: Path) -> None:
+    files = two_web_servers(tmp_path, names=("a/http_plugin.log", "b/http_plugin.log"))
+    data = analysis("--web-server", f"front={tmp_path}/a/*", "--web-server", "back=*/b/http_plugin.log*", *files)
+    assert [(i["path"], i["web_server"]) for i in data["inputs"]] == [(files[0], "front"), (files[1], "back")]
+    # one name for files that overlap: one plug-in cannot have written both
+    result = run_cli("analyze", "--web-server", "all=*", *files)
+    assert result.exit_code == 2
+    assert result.stderr.startswith("tracelens: error: --web-server all: ") and "overlap in time" in result.stderr
+
+
+def test_the_other_outputs_carry_the_web_server(tmp_path: Path) -> None:
+    files = two_web_servers(tmp_path)
+    rows = [json.loads(x) for x in run_cli("requests", "--format", "jsonl", *files).stdout.splitlines()]
+    assert sorted({(r["web_server"], r["pid"]) for r in rows}) == [("ihs1", "00001a2c"), ("ihs2", "00001a2c")]
+    members = [json.loads(x) for x in run_cli("members", "--format", "jsonl", *files).stdout.splitlines()]
+    assert [(m["web_server"], m["pid"], m["member"]) for m in members] == [
+        ("ihs1", "00001a2c", M1), ("ihs1", "00001a2c", M2), ("ihs2", "00001a2c", M1)]
+    out = tmp_path / "findings.csv"
+    assert run_cli("export", *files, "--table", "findings", "--to", str(out)).exit_code == 0
+    header, *lines = out.read_text(encoding="utf-8").splitlines()
+    assert "web_server" in header.split(",") and any(",ihs2,00001a2c," in line for line in lines)
+    lanes = run_cli("timeline", "--width", "100", *files).stdout
+    assert "00001a2c@ihs1 was1node" in lanes and "00001a2c@ihs2 was1node" in lanes
+    # a bare pid names that process in every web server
+    only = run_cli("timeline", "--width", "100", "--pid", "00001a2c", *files).stdout
+    assert "00001a2c@ihs1" in only and "00001a2c@ihs2" in only
+    single = run_cli("analyze", "--format", "json", str(FAILOVER)).stdout
+    assert '"web_server": null' in single and "@" not in json.loads(single)["processes"][0]["pid"]

@@ -30,6 +30,11 @@ def _seconds(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
+def _cite(base: str, file: str | None, line: int | None) -> str:
+    """A line as a message names it: ``line N`` in the finding's own file, ``FILE:N`` in another."""
+    return f"line {line}" if file is None or file == base else f"{file}:{line}"
+
+
 def _first(r: Request) -> tuple[str, int]:
     return r.file, r.first_line
 
@@ -369,11 +374,12 @@ class MemberDown(Rule):
                 how = {EndReason.SERVED: "it served a request again", EndReason.MARKED_UP: "it was marked up",
                        EndReason.STATUS_UP: "a status line showed it up", EndReason.RESTART: "the process restarted "
                        "or reloaded its configuration"}[iv.end_reason or EndReason.LOG_END]
-                until = f"until {how} (line {iv.end_line})"
+                until = f"until {how} ({_cite(iv.file, iv.end_file, iv.end_line)})"
             length = f" for {iv.seconds:.0f} s" if iv.seconds is not None else ""
-            cause = f"{_reason_text(iv.reason)}" + (f", line {iv.reason_line}" if iv.reason_line else "")
+            cause = f"{_reason_text(iv.reason)}" + (
+                f", {_cite(iv.file, iv.reason_file, iv.reason_line)}" if iv.reason_line else "")
             retries = f"; {len(iv.repeats)} retry probe(s) failed" if iv.repeats else ""
-            due = f"; retry due at line {iv.retry_due_line}" if iv.retry_due_line else ""
+            due = f"; retry due at {_cite(iv.file, iv.retry_due_file, iv.retry_due_line)}" if iv.retry_due_line else ""
             evidence = _in_order(ctx, iv.locations())
             # without request boundaries (LogLevel Stats or Error) no request can be counted
             impact = (f"{affected} request(s) affected" if ctx.requests

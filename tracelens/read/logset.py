@@ -48,9 +48,11 @@ _TAIL_BYTES = 1 << 16
 _CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"
 _ROTATION = re.compile(r"\.(\d+)(?:\.gz)?$|\.gz$")
-#: What separates the pid from its web server in a process key: never in a pid (hex digits, or the IBM i
-#: ``job:pid`` form, whose job names may hold ``@``: hence the split at the last one), refused in names
+#: What separates the pid from its web server in a process key. A pid is hex digits, or the IBM i
+#: ``job:pid`` form whose job name may hold ``@`` but never after its ``:``; a web server's name holds
+#: neither ``@`` nor ``:``. So a key is qualified exactly when an ``@`` follows its last ``:``.
 SEPARATOR = "@"
+_NOT_IN_NAMES = (SEPARATOR, ":")
 
 
 class Order(str, enum.Enum):
@@ -150,12 +152,18 @@ def process_key(web_server: str | None, pid: str) -> str:
     return f"{pid}{SEPARATOR}{web_server}" if web_server else pid
 
 
-def split_process(key: str, several: bool = True) -> tuple[str | None, str]:
+def split_process(key: str) -> tuple[str | None, str]:
     """``(web server, pid)`` of a process key (web server None for an unqualified key)."""
-    if not several or SEPARATOR not in key:
+    pid, sep, server = key.rpartition(SEPARATOR)
+    if not sep or ":" in server:
         return None, key
-    pid, _, server = key.rpartition(SEPARATOR)
     return server, pid
+
+
+def _clean(name: str) -> str:
+    for c in _NOT_IN_NAMES:
+        name = name.replace(c, "_")
+    return name
 
 
 def parse_web_servers(specs: Iterable[str]) -> list[tuple[str, str]]:
@@ -166,8 +174,8 @@ def parse_web_servers(specs: Iterable[str]) -> list[tuple[str, str]]:
         name, glob = name.strip(), glob.strip()
         if not sep or not name or not glob:
             raise InputError(f"--web-server {spec}: expected NAME=GLOB (e.g. ihs1='logs/ihs1/http_plugin.log*')")
-        if SEPARATOR in name:
-            raise InputError(f"--web-server {spec}: a web server's name cannot contain {SEPARATOR!r}")
+        if any(c in name for c in _NOT_IN_NAMES):
+            raise InputError(f"--web-server {spec}: a web server's name cannot contain '@' or ':'")
         out.append((name, glob))
     return out
 
@@ -271,7 +279,7 @@ def _directory_name(path: str, paths: Sequence[str]) -> str:
     name = os.path.basename(here) or here
     if sum(1 for d in directories if (os.path.basename(d) or d) == name) > 1:
         name = os.path.relpath(here)  # two directories of one name (a/logs, b/logs): their paths tell them apart
-    return name.replace(SEPARATOR, "_")
+    return _clean(name)
 
 
 def _span(path: str) -> tuple[datetime | None, datetime | None]:
@@ -405,4 +413,4 @@ def _chain_name(group: str, chain: list[str], chains: list[list[str]]) -> str:
         if [os.path.basename(c[0]) for c in chains].count(stem) > 1:
             stem = f"{stem}#{chains.index(chain) + 1}"
     name = f"{group}/{stem}" if group else stem
-    return name.replace(SEPARATOR, "_")
+    return _clean(name)

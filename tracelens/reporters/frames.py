@@ -38,7 +38,7 @@ import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # typed only 
 from tracelens.findings.base import Severity
 from tracelens.parse import events as ev
 from tracelens.reporters.json_report import finding_dict
-from tracelens.reporters.records import interval_dict, member_dict, request_dict
+from tracelens.reporters.records import interval_dict, member_dict, process_keys, request_dict
 from tracelens.requests.cookies import CookieOutcome
 from tracelens.routing.replay import RequestVerdict, Verdict
 from tracelens.state.members import DownReason, EndReason, MemberState
@@ -129,6 +129,7 @@ REQUESTS: dict[str, Column] = {
     "time": TIME,
     "end": TIME,
     "duration_s": FLOAT,
+    "web_server": TEXT,  # null when the analysis read one web server
     "pid": TEXT,
     "tid": TEXT,
     "partial": JSON,
@@ -161,6 +162,7 @@ SESSIONS: dict[str, Column] = {
     "step": INT,  # 0, 1, ...: the request's position in its session, in time order
     "request_index": INT,
     "time": TIME,
+    "web_server": TEXT,  # null when the analysis read one web server
     "pid": TEXT,
     "tid": TEXT,
     "file": TEXT,
@@ -177,6 +179,7 @@ FINDINGS: dict[str, Column] = {
     "message": TEXT,
     "file": TEXT,
     "line": INT,
+    "web_server": TEXT,  # null when the analysis read one web server
     "pid": TEXT,
     "member": TEXT,
     "session": TEXT,
@@ -186,6 +189,7 @@ FINDINGS: dict[str, Column] = {
 _COUNTERS = ("line", "pending", "failed", "affinity", "total", "non_affinity")
 
 MEMBERS: dict[str, Column] = {
+    "web_server": TEXT,  # null when the analysis read one web server
     "pid": TEXT,
     "member": TEXT,
     "state_at_end": _category(MemberState),
@@ -307,7 +311,7 @@ def session_rows(report: Report) -> Iterator[dict[str, Any]]:
             v = report.verdicts[st.index]
             yield {
                 "session_id": s.session_id, "step": step, "request_index": st.index, "time": st.time,
-                "pid": st.pid, "tid": st.tid, "file": st.file, "line": st.line, "served_by": st.served_by,
+                **process_keys(st.pid), "tid": st.tid, "file": st.file, "line": st.line, "served_by": st.served_by,
                 "clone_ids": list(st.clone_ids), "verdict": v.verdict.value, "reason": v.reason,
             }
 

@@ -10,7 +10,7 @@ from typing import IO, Any
 from tracelens import __version__
 from tracelens.findings.base import Finding
 from tracelens.report import SCHEMA_VERSION, Report
-from tracelens.reporters.records import interval_dict, session_dict, where
+from tracelens.reporters.records import interval_dict, process_keys, session_dict, where
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -19,7 +19,7 @@ def _iso(t: datetime | None) -> str | None:
 
 def finding_dict(f: Finding) -> dict[str, Any]:
     return {"code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message, "file": f.file,
-            "line": f.line, "pid": f.pid, "member": f.member, "session": f.session,
+            "line": f.line, **process_keys(f.pid), "member": f.member, "session": f.session,
             "evidence": [where(file, line) for file, line in f.evidence]}
 
 
@@ -106,7 +106,7 @@ def _head(report: Report) -> dict[str, Any]:
             {"name": m.name, "clone_id": m.clone_id, "cluster": m.cluster, "weight": m.weight, "source": m.source.value}
             for c in topo.clusters for m in c.members
         ],
-        "processes": [{"pid": pid, "members": members} for pid, members in processes.items()],
+        "processes": [{**process_keys(pid), "members": members} for pid, members in processes.items()],
     }
 
 

@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from tracelens.read.logset import split_process
 from tracelens.requests.assemble import Request
 from tracelens.requests.cookies import SessionCookie
 from tracelens.requests.sessions import Session
 from tracelens.state.members import DownInterval, MemberRecord
+
+
+def process_keys(key: str | None) -> dict[str, str | None]:
+    """``web_server`` and ``pid`` of a process key: the web server is null when the analysis read one."""
+    if key is None:
+        return {"web_server": None, "pid": None}
+    server, pid = split_process(key)
+    return {"web_server": server, "pid": pid}
 
 
 def where(file: str, line: int) -> str:
@@ -44,7 +53,7 @@ def request_dict(r: Request) -> dict[str, Any]:
         "time": _iso(r.begin),
         "end": _iso(r.end),
         "duration_s": r.duration.total_seconds() if r.duration is not None else None,
-        "pid": r.pid,
+        **process_keys(r.pid),
         "tid": r.tid,
         "partial": [p.value for p in r.partial],
         "method": r.method,
@@ -72,7 +81,7 @@ def request_dict(r: Request) -> dict[str, Any]:
 
 def interval_dict(iv: DownInterval) -> dict[str, Any]:
     return {
-        "pid": iv.pid,
+        **process_keys(iv.pid),
         "member": iv.member,
         "file": iv.file,
         "start": _iso(iv.start),
@@ -98,7 +107,7 @@ def interval_dict(iv: DownInterval) -> dict[str, Any]:
 def member_dict(rec: MemberRecord) -> dict[str, Any]:
     last = rec.counters[-1] if rec.counters else None
     return {
-        "pid": rec.pid,
+        **process_keys(rec.pid),
         "member": rec.member,
         "state_at_end": rec.state.value,
         "first_line": rec.first_line,
@@ -122,6 +131,6 @@ def session_dict(s: Session) -> dict[str, Any]:
         "members": list(s.members),
         "switches": s.switches,
         "processes": list(s.processes),
-        "requests": [{"time": _iso(st.time), "pid": st.pid, "tid": st.tid, "file": st.file, "line": st.line,
-                      "served_by": st.served_by} for st in s.steps],
+        "requests": [{"time": _iso(st.time), **process_keys(st.pid), "tid": st.tid, "file": st.file,
+                      "line": st.line, "served_by": st.served_by} for st in s.steps],
     }

@@ -42,6 +42,7 @@ from rich.text import Text
 
 from tracelens.config.plugin_cfg import DEFAULT_RETRY_INTERVAL
 from tracelens.errors import TracelensError
+from tracelens.read.logset import split_process
 from tracelens.report import Report
 from tracelens.reporters.console import safe, safe_text
 from tracelens.requests.assemble import Request
@@ -317,6 +318,9 @@ def lane_of(request: Request, verdict: RequestVerdict) -> tuple[str, str] | None
 
 
 def _same_pid(a: str, b: str) -> bool:
+    """Whether process key ``a`` is the process ``b`` names: a bare pid names it in every web server."""
+    if "@" not in b:
+        a = split_process(a)[1]
     return a.lower() == b.lower() or a.lower().lstrip("0") == b.lower().lstrip("0")
 
 

@@ -143,6 +143,11 @@ class Request:
             return None
         return self.end - self.begin
 
+    def cite(self, line: int) -> str:
+        """One of the request's lines as messages name it: ``line N`` in its first file, else ``FILE:N``."""
+        file, number = self.locate(line)
+        return f"line {number}" if file == self.file else f"{file}:{number}"
+
     def locate(self, line: int) -> tuple[str, int]:
         """``(file, line)`` of one of the request's line numbers."""
         if self.end_file is not None and line > self.offset:

@@ -165,7 +165,7 @@ def judge(
         failed_member, outcome, line = failed[0]
         survived = _survival(r)
         return verdict(Verdict.FAILOVER, f"{failed_member} failed in process {r.pid} ({_describe_failure(outcome)}, "
-                                         f"line {line}): "
+                                         f"{r.cite(line) if line is not None else 'line None'}): "
                                          f"the request went to {routed}; {survived}")
     if routed == home:
         # a failback is a return in *this* process: another process sending the session home is divergence
