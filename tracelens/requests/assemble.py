@@ -6,7 +6,13 @@ belongs to the open request of its own thread.
 
 A request opens at its first begin line (``trying to match a route``, ``Handling WebSphere
 request``, ``Request is:``, ``websphereWriteRequestReadResponse: Enter``, ``Checking for session
-affinity``) and closes at ``Ending the request``. When the log starts inside a request, the first
+affinity``) and closes at ``Ending the request``. The begin lines of one request belong together in
+whatever subset and order its plug-in writes them: at LogLevel Trace all of them (the route lookup,
+``Handling WebSphere request``, the DETAIL ``Request is:``, ``Enter``), at Detail only ``Request
+is:``, in 5.x only ``Enter``. So a begin line opens a new request in its thread only when the open
+one has gone past its begin lines (it has read a routing or response line: the affinity check, the
+cookie, a status check, a pick, a response) or already holds a begin line of that kind; the
+request, and the process state it is judged by, start at its first line. When the log starts inside a request, the first
 line that only a routed request writes (the cookie read, a pick, the transport, the response) opens it
 and it is marked ``begin_missing``; when the log ends inside one, or the thread starts another request
 first, it is marked ``end_missing``. Status lines and error lines alone never open a request: logs
@@ -182,12 +188,13 @@ class Request:
 _REQUEST: Callable[..., Request] = ev.filler(Request)
 _ATTEMPT: Callable[..., Attempt] = ev.filler(Attempt)
 
-_BEGIN_PHASE: dict[type[ev.Event], int] = {
-    ev.RouteLookup: 0,
-    ev.RequestHandling: 1,
-    ev.RequestInfo: 1,
-    ev.FunctionEnter: 2,
-    ev.AffinityStart: 3,
+# one bit per kind of begin line: a request holds each kind at most once, in any order
+_BEGIN_KIND: dict[type[ev.Event], int] = {
+    ev.RouteLookup: 1,
+    ev.RequestHandling: 2,
+    ev.RequestInfo: 4,
+    ev.FunctionEnter: 8,
+    ev.AffinityStart: 16,
 }
 
 # lines only a routed request writes, at LogLevel Trace: they may open a request cut by the log start
@@ -229,7 +236,10 @@ class _Open:
     begin: datetime | None
     begin_missing: bool
     state_at_begin: tuple[MemberView, ...]
-    phase: int = -1
+    begun: int = 0  # the kinds of begin line read (bits of _BEGIN_KIND)
+    # NOTE: set by any line the request writes only after its begin lines (routing, response, errors):
+    # a begin line after one is the next request's, whichever kinds this one holds
+    routed: bool = False
     last_line: int = 0
     end: datetime | None = None
     uri: str | None = None
@@ -258,10 +268,6 @@ class _Open:
     @property
     def current(self) -> _Attempt | None:
         return self.attempts[-1] if self.attempts else None
-
-    @property
-    def progressed(self) -> bool:
-        return bool(self.attempts or self.status is not None or self.cookie is not None)
 
 
 class RequestAssembler:
@@ -329,19 +335,21 @@ class RequestAssembler:
         current = self._open.get(key)
         if current is not None and current.file != event.file:
             event = self._continued(current, event)
-        phase, handler = _DISPATCH.get(cls, _ONLY_EXTENDS)
-        if phase is not None:
-            if current is not None and self._starts_new(current, phase):
+        kind, handler = _DISPATCH.get(cls, _ONLY_EXTENDS)
+        if kind is not None:
+            if current is not None and self._starts_new(current, kind):
                 done = [*(done or ()), self._close(key, complete=False)]
                 current = None
             if current is None:
                 current = self._start(key, event, begin_missing=False)
-            if phase > current.phase:
-                current.phase = phase
+            current.begun |= kind
         elif current is None:
             if cls not in _OPENS_CUT_REQUEST:
                 return done or ()
             current = self._start(key, event, begin_missing=True)
+            current.routed = True
+        elif handler is not None:
+            current.routed = True
         current.last_line = event.line
         time = event.time
         if time is not None:
@@ -375,10 +383,14 @@ class RequestAssembler:
 
     # ---------------------------------------------------------------- open and close
 
-    def _starts_new(self, current: _Open, phase: int) -> bool:
+    def _starts_new(self, current: _Open, kind: int) -> bool:
+        """Whether a begin line of ``kind`` in ``current``'s thread begins the next request."""
         if current.retry_pending and not current.status:
             return False  # the plug-in re-runs affinity for the same request after a failed attempt
-        return phase <= current.phase or current.progressed
+        # NOTE: not an order of begin lines: plug-in versions write different subsets in different
+        # orders (`Request is:` comes after `Handling WebSphere request` at Trace, alone at Detail),
+        # and ranking them split every Trace-level request in two
+        return current.routed or bool(current.begun & kind)
 
     def _start(self, key: tuple[str, str | None], event: ev.Event, begin_missing: bool) -> _Open:
         # NOTE: the few distinct process, thread, member and clone names are interned: a kept request
@@ -620,16 +632,16 @@ _HANDLERS: dict[type[ev.Event], Callable[[RequestAssembler, _Open, ev.Event], No
 }
 
 
-# NOTE: one look-up per event in feed(): per class, the begin phase it may open a request at and its
-# handler; a class not here only extends its thread's open request
+# NOTE: one look-up per event in feed(): per class, the kind of begin line it is (None: not one) and
+# its handler; a class not here only extends its thread's open request
 _DISPATCH: dict[type[ev.Event], tuple[int | None, Callable[[RequestAssembler, _Open, ev.Event], None] | None]] = {
-    cls: (_BEGIN_PHASE.get(cls), _HANDLERS.get(cls)) for cls in (*_BEGIN_PHASE, *_HANDLERS)}
+    cls: (_BEGIN_KIND.get(cls), _HANDLERS.get(cls)) for cls in (*_BEGIN_KIND, *_HANDLERS)}
 _ONLY_EXTENDS: tuple[None, None] = (None, None)
 
 #: The event kinds the assembler reads in every record; the kinds in MAY_OPEN only matter when
 #: their thread has no open request (they open one cut by the log's start): the pipeline builds them
 #: only then (see :meth:`RequestAssembler.is_open`).
-READS: frozenset[type[ev.Event]] = frozenset(_HANDLERS) | frozenset(_BEGIN_PHASE) | {ev.PluginsLoaded, ev.RequestEnd}
+READS: frozenset[type[ev.Event]] = frozenset(_HANDLERS) | frozenset(_BEGIN_KIND) | {ev.PluginsLoaded, ev.RequestEnd}
 MAY_OPEN: frozenset[type[ev.Event]] = _OPENS_CUT_REQUEST - READS
 
 
