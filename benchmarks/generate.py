@@ -3,18 +3,28 @@
 Many web-server processes, each with many threads whose request records interleave line by line;
 affinity requests and new sessions; now and then a member that refuses connections in one process
 for a while, so that requests fail over, are retried and fail back. Every message text is one that
-real traces contain (see sample_logs/README.md and tests/traces/README.md). Half the processes write
-the 8.5 timestamp style, half the asctime style, as concatenated logs of two servers would.
+real traces contain (see sample_logs/README.md and tests/traces/README.md), and each request writes
+the whole LogLevel Trace sequence: the route lookup, ``Handling WebSphere request``, the DETAIL
+``Request is:`` line, ``websphereWriteRequestReadResponse: Enter``, then the affinity lines. Half the
+processes write the 8.5 timestamp style, half the asctime style, as concatenated logs of two servers
+would.
 
     python benchmarks/generate.py --lines 1000000 --seed 7 --out /tmp/plugin-1m.log
+
+What it wrote goes to standard error (and with ``--summary FILE``, as JSON to FILE): the lines, the
+requests written whole, and those the end of the trace cuts (begun, not ended), so that a test can
+compare them with what ``tracelens analyze`` finds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import string
+import sys
 from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +38,23 @@ MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 NO_APP_SERVER = ("ERROR: ws_common: websphereWriteRequestReadResponse: "
                  "Failed to find an app server to handle this request")
+
+
+#: Bumped when the trace written for a (lines, seed) changes: benchmarks/run.py keeps traces by it.
+FORMAT = 2
+
+
+@dataclass
+class Tally:
+    """What a generation wrote."""
+
+    lines: int = 0
+    requests_whole: int = 0  # every line written, `Ending the request` included
+    requests_cut: int = 0  # begun, and cut by the end of the trace
+
+    @property
+    def requests(self) -> int:
+        return self.requests_whole + self.requests_cut
 
 
 def header(t: datetime, pid: str, tid: str, clf: bool) -> str:
@@ -70,6 +97,13 @@ def request_lines(rng: random.Random, proc: Process, world: World,
     one line at a time, interleaved with other threads' lines): the time and state as they were when
     the request began gave countdowns of 61 s and picks of members another thread had marked down.
     """
+    uri = f"/shop/page{rng.randint(1, 500)}"
+    # the begin lines of LogLevel Trace (plugin-facts §1.5), in the order one request writes them
+    yield ("TRACE: ws_common: websphereShouldHandleRequest: trying to match a route for: "
+           f"vhost='www.example.com'; uri='{uri}'")
+    yield "TRACE: ws_common: websphereHandleRequest: Handling WebSphere request"
+    yield ("DETAIL: ws_common: websphereHandleRequest: Request is: host='www.example.com', "
+           f"uri='{uri}', protocol='HTTP/1.1'")
     yield "TRACE: ws_common: websphereWriteRequestReadResponse: Enter"
     yield "TRACE: ws_common: websphereHandleSessionAffinity: Checking for session affinity"
     yield "TRACE: ws_common: websphereHandleSessionAffinity: Checking the cookie affinity: JSESSIONID"
@@ -168,7 +202,7 @@ def request_lines(rng: random.Random, proc: Process, world: World,
         clone, host = by_name[chosen]
         yield f"DETAIL: ws_common: websphereFindTransport: Setting the transport(case 0): {host} on port 9080"
     yield "TRACE: lib_htrequest: htrequestWrite: Writing the request:"
-    yield f"TRACE:    GET /shop/page{rng.randint(1, 500)} HTTP/1.1"
+    yield f"TRACE:    GET {uri} HTTP/1.1"
     yield "TRACE:    Host: www.example.com"
     if cookie:
         yield f"TRACE:    Cookie: JSESSIONID={cookie}"
@@ -189,12 +223,16 @@ def request_lines(rng: random.Random, proc: Process, world: World,
     yield "TRACE: ws_common: websphereEndRequest: Ending the request"
 
 
-def generate(lines: int, seed: int, processes: int = 6, threads: int = 25) -> Iterator[str]:
+def generate(lines: int, seed: int, processes: int = 6, threads: int = 25,
+             tally: Tally | None = None) -> Iterator[str]:
+    """The trace's lines; ``tally`` (if given) counts what was written as the lines are taken."""
+    tally = tally if tally is not None else Tally()
     rng = random.Random(seed)
     start = datetime(2024, 3, 11, 9, 0, 0)
     procs = [Process(f"{0x6a0000 + 0x1c * i:08x}", clf=i % 2 == 0) for i in range(processes)]
     sessions: list[tuple[str, list[str]]] = []
-    active: list[tuple[Process, str, Iterator[str]]] = []
+    # per thread at work: its process, tid, the request's lines still to write, whether one was written
+    active: list[tuple[Process, str, Iterator[str], list[bool]]] = []
     now = start
     world = World(now)
     written = 0
@@ -206,6 +244,7 @@ def generate(lines: int, seed: int, processes: int = 6, threads: int = 25) -> It
                 return
             yield header(now, proc.pid, "00000001", proc.clf) + text
             written += 1
+            tally.lines = written
     while written < lines:
         now += timedelta(microseconds=rng.randint(200, 4000))
         world.now = now
@@ -217,17 +256,26 @@ def generate(lines: int, seed: int, processes: int = 6, threads: int = 25) -> It
         while len(active) < processes * threads // 3:
             proc = rng.choice(procs)
             tid = f"{rng.randint(0x1000, 0x1000 + threads):08x}"
-            if any(p is proc and t == tid for p, t, _ in active):
+            if any(p is proc and t == tid for p, t, _, _ in active):
                 continue
-            active.append((proc, tid, request_lines(rng, proc, world, sessions)))
+            active.append((proc, tid, request_lines(rng, proc, world, sessions), [False]))
         i = rng.randrange(len(active))
-        proc, tid, body = active[i]
+        proc, tid, body, begun = active[i]
         text = next(body, None)
-        if text is None:
+        if text is None:  # not reached: a request's last line is `Ending the request`, and it leaves then
             active.pop(i)
             continue
+        if not begun[0]:
+            begun[0] = True
+            tally.requests_cut += 1  # until its last line is written
         yield header(now, proc.pid, tid, proc.clf) + text
         written += 1
+        tally.lines = written
+        if text.endswith("websphereEndRequest: Ending the request"):
+            # NOTE: counted whole at its last line, not when the thread next comes up: the trace may end first
+            tally.requests_cut -= 1
+            tally.requests_whole += 1
+            active.pop(i)
 
 
 def main() -> None:
@@ -235,11 +283,18 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--summary", type=Path, help="also write what was generated to this file, as JSON")
     args = parser.parse_args()
+    tally = Tally()
     with args.out.open("w", encoding="utf-8", newline="\n") as out:
-        for line in generate(args.lines, args.seed):
+        for line in generate(args.lines, args.seed, tally=tally):
             out.write(line)
             out.write("\n")
+    print(f"generate.py: {args.out}: {tally.lines:,} lines, {tally.requests:,} requests "
+          f"({tally.requests_whole:,} whole, {tally.requests_cut:,} cut by the end of the trace)", file=sys.stderr)
+    if args.summary is not None:
+        args.summary.write_text(json.dumps({"format": FORMAT, "seed": args.seed, **asdict(tally),
+                                            "requests": tally.requests}, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -94,7 +94,10 @@ def measure(args: list[str]) -> tuple[float, int]:
 
 def trace(lines: int, seed: int, data: Path) -> Path:
     """The generated trace of ``lines`` lines for ``seed``, generated the first time it is asked for."""
-    path = data / f"tracelens-bench-{lines}-{seed}.log"
+    # NOTE: the generator's format in the name: a trace kept from an older generator is not reused
+    from generate import FORMAT  # benchmarks/ is the script's directory: on sys.path
+
+    path = data / f"tracelens-bench-v{FORMAT}-{lines}-{seed}.log"
     if not path.exists():
         print(f"generating {path} ({lines:,} lines) ...", file=sys.stderr)
         subprocess.run([sys.executable, str(HERE / "generate.py"), "--lines", str(lines), "--seed",

@@ -6,9 +6,12 @@ from __future__ import annotations
 import itertools
 import json
 import random
+import subprocess
+import sys
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -29,8 +32,9 @@ from tests.plugin_requests import (
     interleave,
     request,
 )
-from tracelens.api import reconstruct
+from tracelens.api import analyze, reconstruct
 from tracelens.requests.assemble import Partial, Request
+from tracelens.routing.replay import Verdict
 
 TRACES = ROOT / "tests" / "traces"
 A, B = "00001a2c", "00001b40"
@@ -174,3 +178,45 @@ def test_any_interleaving_of_whole_requests_gives_each_request_back_whole(
         path, numbers = _log(Path(tmp), written, rnd, clf)
         _assigned(reconstruct([str(path)]).requests, written, numbers)
 
+
+# ---------------------------------------------------------------- the benchmark's trace
+
+
+def _generator() -> Any:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    return generate
+
+
+def test_the_benchmark_trace_analyzes_to_the_requests_it_wrote(tmp_path: Path) -> None:
+    generate = _generator()
+    tally = generate.Tally()
+    path = tmp_path / "bench.log"
+    path.write_text("".join(line + "\n" for line in generate.generate(30_000, seed=7, tally=tally)), encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    # every request writes the whole Trace sequence (the end of the trace may cut one inside it)
+    for begin in ("trying to match a route for:", "Handling WebSphere request", "websphereHandleRequest: Request is:",
+                  "websphereWriteRequestReadResponse: Enter"):
+        assert tally.requests_whole <= text.count(begin) <= tally.requests
+    report = analyze([str(path)])
+    assert (len(report.requests), tally.lines) == (tally.requests, 30_000)
+    cut = [r for r in report.requests if r.partial]
+    assert len(cut) == tally.requests_cut > 0  # the end of the trace cuts the requests still at work
+    assert {r.partial for r in cut} == {(Partial.END_MISSING,)}
+    incomplete = [report.requests[v.index] for v in report.verdicts if v.verdict is Verdict.INCOMPLETE]
+    assert all(r.partial for r in incomplete)
+
+
+def test_the_generator_says_what_it_wrote(tmp_path: Path) -> None:
+    out, summary = tmp_path / "t.log", tmp_path / "t.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "generate.py"), "--lines", "3000", "--seed", "3",
+                           "--out", str(out), "--summary", str(summary)], capture_output=True, text=True, check=True)
+    tally = json.loads(summary.read_text(encoding="utf-8"))
+    assert tally["lines"] == 3000 == len(out.read_text(encoding="utf-8").splitlines())
+    assert tally["requests"] == tally["requests_whole"] + tally["requests_cut"]
+    assert f"{tally['requests']:,} requests ({tally['requests_whole']:,} whole, {tally['requests_cut']:,} cut" \
+        in done.stderr
+    assert len(reconstruct([str(out)]).requests) == tally["requests"]
