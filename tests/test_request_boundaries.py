@@ -54,7 +54,8 @@ def _assigned(found: list[Request], written: list[Written], numbers: list[list[i
         r = by_start[(w.pid, w.tid, lines[0])]
         mine = set(lines)
         assert r.last_line == lines[-1]
-        assert set(r.evidence) <= mine
+        assert {file for file, _ in r.evidence} == {r.file}
+        assert {line for _, line in r.evidence} <= mine
         assert {a.line for a in r.attempts} | {s.line for s in r.status_checks} <= mine
         assert r.cookie_line is None or r.cookie_line in mine
         assert r.served_by == w.served_by
