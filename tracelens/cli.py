@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import signal
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -564,8 +565,49 @@ def _quiet_stdout() -> None:
         pass
 
 
+class _Terminated(BaseException):
+    """SIGTERM or SIGHUP, raised where the program is, as Ctrl-C raises KeyboardInterrupt.
+
+    A BaseException, so that ``except Exception`` does not take it for an error, while ``finally`` and
+    ``except BaseException`` blocks run: the export's partial file is removed, workers are stopped.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+#: the signals that end a run as Ctrl-C does (SIGHUP: the terminal went away; not on Windows)
+_TERMINATING = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)) if s is not None)
+_handler_pid: int | None = None
+
+
+def _on_termination(signum: int, _frame: object) -> None:
+    if os.getpid() != _handler_pid:
+        # a worker forked from this process: it dies of the signal as it always did
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+        return
+    for sig in _TERMINATING:  # a second signal does not interrupt the clean-up of the first
+        signal.signal(sig, signal.SIG_IGN)
+    raise _Terminated(signum)
+
+
 def run() -> None:
-    sys.exit(main())
+    global _handler_pid
+    _handler_pid = os.getpid()
+    for sig in _TERMINATING:
+        signal.signal(sig, _on_termination)
+    try:
+        code = main()
+    except _Terminated as exc:
+        # NOTE: as git and coreutils (sort, split) do: clean up, then die of the same signal with its
+        # default action, so that the parent sees how the run ended (a shell reports 128 + the signal
+        # number: 143 for SIGTERM, 129 for SIGHUP). No message: the one who sent it knows.
+        signal.signal(exc.signum, signal.SIG_DFL)
+        os.kill(os.getpid(), exc.signum)
+        code = 128 + exc.signum  # where the signal cannot kill (it is blocked): the same number
+    sys.exit(code)
 
 
 def _register_commands() -> None:

@@ -34,6 +34,7 @@ import io
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -123,7 +124,23 @@ def target(out: str, fmt: str | None = None) -> Target:
             import pyarrow.parquet  # type: ignore[import-untyped]  # noqa: F401
         except ImportError:
             raise TracelensError("Parquet export needs pyarrow: pip install 'tracelens[parquet]'") from None
+    _refuse_write_protected(Path(out))
     return Target(Path(out), form, gz)
+
+
+def _refuse_write_protected(path: Path) -> None:
+    """A write-protected file is not replaced (as ``cp`` and ``mv -i`` would not without asking).
+
+    The export writes beside the target and renames into place, which a read-only file does not
+    stop: it would be replaced silently, with the new file's mode. Root may write anything, so a file
+    without any write permission bit counts as protected for root too.
+    """
+    try:
+        info = path.stat()
+    except OSError:
+        return  # not there (yet), or not reachable: opening the part file says what is wrong
+    if stat.S_ISREG(info.st_mode) and (not info.st_mode & 0o222 or not os.access(path, os.W_OK)):
+        raise TracelensError(f"{path}: is write-protected; not replaced (make it writable or remove it first)")
 
 
 # ---------------------------------------------------------------- what is written
@@ -174,12 +191,16 @@ def _writer(to: Target, empty: pd.DataFrame) -> Iterator[Callable[[pd.DataFrame]
         with _stdout_text() as out:
             yield _csv(out, empty) if to.format is Format.CSV else _jsonl(out)
         return
+    _refuse_write_protected(to.path)  # again: it may have changed while the logs were read
     part = to.path.with_name(f".{to.path.name}.{os.getpid()}.part")
+    # NOTE: every way out of this block removes the part file: an error, Ctrl-C, and SIGTERM or SIGHUP,
+    # which the command line turns into an exception as Ctrl-C is (cli.run); opened inside the try,
+    # so that a signal between creating the file and entering the try cannot leave it behind
     try:
-        raw = open(part, "wb")  # noqa: SIM115 - closed below, after the writers that wrap it
-    except OSError as exc:
-        raise TracelensError(f"cannot write {to.path}: {exc.strerror or exc}") from None
-    try:
+        try:
+            raw = open(part, "wb")  # noqa: SIM115 - closed below, after the writers that wrap it
+        except OSError as exc:
+            raise TracelensError(f"cannot write {to.path}: {exc.strerror or exc}") from None
         with raw:
             if to.format is Format.PARQUET:
                 with _parquet(raw, empty) as write:
