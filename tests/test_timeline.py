@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import re
+import sys
 import time as clock
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -359,3 +360,54 @@ def test_config_and_affinity_miss_are_passed_on() -> None:
                      "--affinity-miss", "next-in-list", "--width", "80")
     assert result.exit_code == 0, result.output
     assert lanes(result.stdout) == lanes(run_cli("timeline", str(FAILOVER), "--width", "80").stdout)
+
+
+# ---------------------------------------------------------------- busy logs, without colour
+
+
+def test_state_reads_in_glyphs_under_a_lane_full_of_marks(tmp_path: Path) -> None:
+    """On a busy log nearly every cell holds a request mark; the state row under the lane shows the state."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from generate import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+
+    log = tmp_path / "busy.log"
+    log.write_text("".join(f"{line}\n" for line in generate(20_000, seed=7, processes=1, threads=100)),
+                   encoding="utf-8")
+    out = run_cli("timeline", str(log), "--width", "80").stdout
+    lines = out.splitlines()
+    busy = 0
+    for i, line in enumerate(lines):
+        if not re.match(r"^[0-9a-f]{8} ", line):
+            continue
+        cells = line[tl.LABEL_WIDTH + 1:]
+        if not any(ch in "oFBL!" for ch in cells):
+            continue
+        below = lines[i + 1]
+        assert below.startswith(tl.STATE_ROW_LABEL.rjust(tl.LABEL_WIDTH)), (line, below)
+        state = below[tl.LABEL_WIDTH + 1:]
+        assert len(state) == len(cells) and set(state) <= set("─█░·")  # glyphs only, no marks
+        for lane_cell, state_cell in zip(cells, state, strict=True):
+            if lane_cell in "─█░·":
+                assert lane_cell == state_cell  # where no mark hides it, the same state
+        busy += sum(ch in "oFBL!" for ch in cells) > len(cells) // 2
+    assert busy, "the generated log has a lane with marks in most of its cells"
+
+
+def test_state_row_shows_the_retry_window_a_failback_mark_hides() -> None:
+    out = run_cli("timeline", str(FAILOVER), "--width", "80").stdout
+    lines = out.splitlines()
+    lane = next(i for i, line in enumerate(lines) if line.startswith(f"00001a2c {M1}"))
+    cells, state = lines[lane][tl.LABEL_WIDTH + 1:], lines[lane + 1][tl.LABEL_WIDTH + 1:]
+    column = cells.index("B")
+    assert state[column] == "░"  # the failback came in the retry window
+
+
+def test_the_chart_fills_the_width_it_is_given() -> None:
+    for width in (80, 100, 200):
+        out = run_cli("timeline", str(FAILOVER), "--width", str(width)).stdout
+        lane = lanes(out)[f"00001a2c {M1}"]
+        area = width - tl.LABEL_WIDTH - 1
+        assert len(lane) - tl.LABEL_WIDTH - 1 >= 0.8 * area, (width, len(lane))

@@ -55,18 +55,24 @@ MIN_WIDTH = 80
 #: the left-hand label: 80 columns leave 80 - 32 = 48 cells (at least 40 were wanted)
 LABEL_WIDTH = 31
 NO_MEMBER = "(no member)"
+#: the label of the row under a lane that shows its state where requests' marks cover it
+STATE_ROW_LABEL = "state under the marks"
 ELLIPSIS = "…"
 
 _MS = 1_000  # microseconds
 _S = 1_000_000
 _MAX_SECONDS = timedelta.max // timedelta(seconds=1)
-#: the steps a cell (and the distance between two ticks) may stand for, in microseconds
-_STEPS = (
+#: the distances between two ticks of the axis, in microseconds: round times
+_TICKS = (
     1 * _MS, 2 * _MS, 5 * _MS, 10 * _MS, 20 * _MS, 50 * _MS, 100 * _MS, 200 * _MS, 500 * _MS,
     1 * _S, 2 * _S, 5 * _S, 10 * _S, 15 * _S, 30 * _S,
     60 * _S, 120 * _S, 300 * _S, 600 * _S, 900 * _S, 1800 * _S,
     3600 * _S, 7200 * _S, 10800 * _S, 21600 * _S, 43200 * _S, 86400 * _S,
 )
+#: the steps a cell may stand for: the ticks, and steps between them that divide a tick, so that the
+#: chart fills more of the width it is given (82 s in 68 cells: 1.5 s a cell, not 2 s)
+_STEPS = tuple(sorted({*_TICKS, 1_500 * _MS, 3 * _S, 4 * _S, 6 * _S, 20 * _S, 40 * _S, 180 * _S, 240 * _S,
+                       360 * _S, 1200 * _S, 2400 * _S, 14400 * _S, 28800 * _S}))
 
 
 def _shifted(t: datetime, delta: timedelta | float) -> datetime:
@@ -170,8 +176,8 @@ class Scale:
         return range(max(first, 0), min(last, self.cells - 1) + 1)
 
 
-def _steps() -> Iterator[int]:
-    yield from _STEPS
+def _steps(steps: tuple[int, ...] = _STEPS) -> Iterator[int]:
+    yield from steps
     days = 1
     while True:  # 2, 5, 10, 20, 50 ... days
         for k in (2, 5, 10):
@@ -202,6 +208,8 @@ def describe_step(step: timedelta) -> str:
     for unit, size in (("d", 86400 * _S), ("h", 3600 * _S), ("min", 60 * _S), ("s", _S), ("ms", _MS)):
         if us >= size and us % size == 0:
             return f"{us // size} {unit}"
+    if us > _S:
+        return f"{us / _S:g} s"  # 1.5 s
     return f"{us} µs"
 
 
@@ -230,7 +238,7 @@ def _ticks(scale: Scale, area: int, multi_day: bool) -> list[tuple[int, str]]:
     step_us = scale.step // timedelta(microseconds=1)
     fmt = "%H:%M:%S"
     tick_us = step_us
-    for tick_us in _steps():
+    for tick_us in _steps(_TICKS):
         if tick_us < step_us or tick_us % step_us:
             continue
         fmt = ("%Y-%m-%d " if multi_day else "") + ("%H:%M:%S.%f" if tick_us < _S else "%H:%M:%S")
@@ -405,6 +413,13 @@ def render(report: Report, options: TimelineOptions, width: int) -> Timeline:
         line.append(" ")
         line.append_text(_cells(row_state, row_marks, scale.cells))
         lanes.append(line)
+        if row_state is not None and row_marks is not None and any(row_marks):
+            # NOTE: a mark hides the state of its cell, and on a busy log every cell holds one: the
+            # state then also gets a row of its own, so that it reads without colour
+            state_row = Text(STATE_ROW_LABEL.rjust(LABEL_WIDTH), style="dim")
+            state_row.append(" ")
+            state_row.append_text(_cells(row_state, None, scale.cells))
+            lanes.append(state_row)
 
     out: list[RenderableType] = [*_header(report, options, session, lo, hi, scale)]
     out.extend(_axis(scale, area, lo.date() != hi.date()))
