@@ -372,3 +372,14 @@ def test_a_full_file_system_is_one_line_exit_2_and_no_partial_file(small_fs: Pat
     assert result.returncode == 2
     assert result.stderr.decode() == f"tracelens: error: {target}: No space left on device\n"
     assert list(small_fs.iterdir()) == []  # neither the target nor a temporary file
+
+
+def test_check_text_has_severity_colours_on_a_terminal_only() -> None:
+    code, tty, _ = on_pty(["check", str(SAMPLE)], stream="stdout", env=_env())
+    out = tty.decode()
+    assert code == 1
+    assert "\x1b[33m[warning]\x1b[0m" in out and "\x1b[36m[info]\x1b[0m" in out  # as ruff colours them
+    assert re.sub(r"\x1b\[[0-9;]*m", "", out).replace("\r\n", "\n") == run_cli("check", str(SAMPLE)).stdout
+    assert "\x1b" not in run_cli("check", str(SAMPLE)).stdout  # a pipe gets the plain lines
+    code, tty, _ = on_pty(["check", "--color", "never", str(SAMPLE)], stream="stdout", env=_env())
+    assert "\x1b" not in tty.decode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from dataclasses import dataclass
@@ -173,6 +174,7 @@ def _write(report: Report, findings: list[Finding], rules: list[type[Rule]], thr
            code: int, output: str, *, statistics: bool, quiet: bool, exit_zero: bool,
            max_annotations: int) -> None:
     from tracelens.reporters import codequality, gate, sarif
+    from tracelens.reporters.console import coloured_diagnostics, stdout_console, terminal
 
     inputs = report.stats.files
     # NOTE: to sys.stdout, which --output-file points at a file renamed onto its target at the end
@@ -192,6 +194,12 @@ def _write(report: Report, findings: list[Finding], rules: list[type[Rule]], thr
         codequality.write_code_quality(findings, inputs, out)
     elif statistics:
         gate.write_statistics(findings, threshold, failed, out, quiet=quiet, exit_zero=exit_zero)
+    elif terminal().stdout_colour():
+        # NOTE: coloured here, over the text reporter's plain lines: reporters/gate.py writes the same
+        # bytes whether or not they reach a terminal
+        text = io.StringIO()
+        gate.write_text(findings, threshold, failed, text, quiet=quiet, exit_zero=exit_zero)
+        stdout_console(wrap=False).print(coloured_diagnostics(text.getvalue()), end="", soft_wrap=True)
     else:
         gate.write_text(findings, threshold, failed, out, quiet=quiet, exit_zero=exit_zero)
     out.flush()

@@ -111,6 +111,10 @@ class Terminal:
     def stdout_is_terminal(self) -> bool:
         return _isatty(sys.stdout)
 
+    def stdout_colour(self) -> bool:
+        """Whether what goes to stdout is to be coloured (--color, NO_COLOR, a terminal)."""
+        return self._colour(sys.stdout)
+
     def stdout(self, width: int | None = None, *, wrap: bool = True) -> Console:
         """The console of the report. ``wrap=False``: on a pipe or a file, lines are never wrapped
         (one record per line, for grep and editors); on a terminal they fit its width."""
@@ -143,6 +147,19 @@ class Terminal:
 
 
 _current = Terminal()
+
+# the severities of `check --format text`, coloured as ruff colours its diagnostics
+_SEVERITY_STYLES = {r"\[error\]": "bold red", r"\[warning\]": "yellow", r"\[info\]": "cyan",
+                    r"(?<=: )TL\d{3}(?= )": "bold", r"(?m)^[^\n]*?:\d+(?=: TL)": "bold", r"FAILED": "bold red",
+                    r"passed(?=:)": "green"}
+
+
+def coloured_diagnostics(text: str) -> Text:
+    """Plain ``file:line: CODE name [severity] message`` lines (already safe) with their parts coloured."""
+    out = Text(text)
+    for pattern, style in _SEVERITY_STYLES.items():
+        out.highlight_regex(pattern, style)
+    return out
 
 
 def configure(terminal: Terminal) -> None:
