@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import enum
 
+#: what to run for the tables (export, the API's frames): pandas and pyarrow are an extra
+TABLES_EXTRA = "pip install 'tracelens[tables]'"
+
 
 class ExitCode(enum.IntEnum):
     """The exit codes, as documented in the README."""

@@ -44,7 +44,7 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
-from tracelens.errors import TracelensError
+from tracelens.errors import TABLES_EXTRA, TracelensError
 from tracelens.parse.events import Event
 
 if TYPE_CHECKING:
@@ -108,6 +108,10 @@ def target(out: str, fmt: str | None = None) -> Target:
     ``fmt`` (csv or jsonl) is the format of standard output (``out`` ``-``; default csv); a file's
     suffix says its format, and ``fmt`` must not contradict it.
     """
+    try:
+        from tracelens.reporters import frames  # noqa: F401  # pandas, checked before any log is read
+    except ImportError as exc:
+        raise TracelensError(f"export needs pandas and pyarrow: {TABLES_EXTRA}") from exc
     if out == STDOUT:
         if fmt is not None and fmt not in STDOUT_FORMATS:
             raise TracelensError(f"--to - writes {' or '.join(STDOUT_FORMATS)}, not {fmt}")
@@ -123,7 +127,7 @@ def target(out: str, fmt: str | None = None) -> Target:
         try:
             import pyarrow.parquet  # type: ignore[import-untyped]  # noqa: F401
         except ImportError:
-            raise TracelensError("Parquet export needs pyarrow: pip install 'tracelens[parquet]'") from None
+            raise TracelensError(f"Parquet export needs pyarrow: {TABLES_EXTRA}") from None
     _refuse_write_protected(Path(out))
     return Target(Path(out), form, gz)
 

@@ -33,7 +33,12 @@ from datetime import datetime
 from itertools import islice
 from typing import TYPE_CHECKING, Any, TypeAlias, Union
 
-import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # typed only with pandas-stubs
+from tracelens.errors import TABLES_EXTRA
+
+try:
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # typed only with pandas-stubs
+except ImportError as exc:  # the `tables` extra is not installed
+    raise ModuleNotFoundError(f"the tables need pandas and pyarrow: {TABLES_EXTRA}", name="pandas") from exc
 
 from tracelens.findings.base import Severity
 from tracelens.parse import events as ev
