@@ -137,7 +137,7 @@ def test_a_closed_pipe_ends_quietly(big_log: Path, command: list[str]) -> None:
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["analyze", "--nope", str(SAMPLE)], "no such option '--nope' (see `tracelens analyze --help`)"),
+    (["analyze", "--nope", str(SAMPLE)], "no such option"),  # click quotes --nope or not, by version
     (["analyze"], "missing argument 'FILE...' (see `tracelens analyze --help`)"),
     (["export", str(SAMPLE), "--table", "nope", "--to", "x.csv"], "invalid value for '--table'"),
     (["timeline", str(SAMPLE), "--width", "wide"], "invalid value for '--width'"),
@@ -149,6 +149,7 @@ def test_usage_errors_are_one_line_exit_2(args: list[str], message: str) -> None
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1, result.stderr
     assert result.stderr.startswith("tracelens: error: ") and message in result.stderr
+    assert result.stderr.rstrip().endswith(f"(see `tracelens {args[0]} --help`)") or args[0] == "frobnicate"
 
 
 def test_help_keeps_its_text() -> None:

@@ -67,6 +67,14 @@ def _dedent(text: str) -> str:
     return inspect.cleandoc(text)
 
 
+def _summary(command: click.Command) -> str:
+    """The first paragraph of the help, whole (click's short help cuts it differently from version to version)."""
+    if command.short_help:
+        return command.short_help
+    first = re.split(r"\n\s*\n", _dedent(command.help or ""), maxsplit=1)[0]
+    return " ".join(first.split())
+
+
 def _header(name: str, summary: str) -> list[str]:
     return [
         f'.TH "{name.upper()}" "{SECTION}" "" "tracelens {__version__}" "User Commands"',
@@ -95,7 +103,7 @@ def command_page(group: click.Group, name: str) -> str:
     if command is None:
         raise KeyError(name)
     ctx = click.Context(command, info_name=name, parent=root)
-    lines = _header(f"tracelens-{name}", command.get_short_help_str(limit=200))
+    lines = _header(f"tracelens-{name}", _summary(command))
     lines += [".SH SYNOPSIS", f"{_bold('tracelens ' + name)} {_escape(' '.join(command.collect_usage_pieces(ctx)))}"]
     lines += [".SH DESCRIPTION"]
     for i, paragraph in enumerate(_paragraphs(command.help or "")):
@@ -108,7 +116,7 @@ def command_page(group: click.Group, name: str) -> str:
 def main_page(group: click.Group) -> str:
     """The page of ``tracelens`` itself: its commands, exit status and environment."""
     ctx = click.Context(group, info_name="tracelens", **group.context_settings)
-    lines = _header("tracelens", group.get_short_help_str(limit=200))
+    lines = _header("tracelens", _summary(group))
     lines += [".SH SYNOPSIS", f"{_bold('tracelens')} [OPTIONS] COMMAND [ARGS]...", ".SH DESCRIPTION"]
     for i, paragraph in enumerate(_paragraphs(group.help or "")):
         lines += ([".PP"] if i else []) + [paragraph]
@@ -118,7 +126,7 @@ def main_page(group: click.Group) -> str:
         command = group.get_command(ctx, name)
         assert command is not None
         see = f" See {_bold('tracelens-' + name)}({SECTION})."
-        lines += [".TP", _bold(name), _escape(command.get_short_help_str(limit=200)) + see]
+        lines += [".TP", _bold(name), _escape(_summary(command)) + see]
     lines += [".SH OPTIONS", *_options(ctx)]
     lines += [".SH EXIT STATUS"]
     for code, meaning in EXIT_STATUS:

@@ -248,7 +248,11 @@ def _typed(values: list[Any], column: Column, name: str) -> Any:
         return pd.Categorical(values, dtype=column)
     if column == TIME:
         # ISO text (the JSON shape of the records) or datetimes; pandas infers a unit, the schema says ns
-        stamps = pd.to_datetime(values, format="ISO8601")
+        try:
+            stamps = pd.to_datetime(values, format="ISO8601")
+        except pd.errors.OutOfBoundsDatetime:
+            # pandas before 3.0 converts to nanoseconds first and refuses such a year outright
+            stamps = pd.to_datetime(values, format="ISO8601", errors="coerce")
         # NOTE: nanoseconds reach only the years 1677 to 2262; a damaged header can say 9999 or 0001,
         # which raised OutOfBoundsDatetime: such a time is NaT here (the JSON reports keep it)
         inside: Any = stamps.where((stamps >= pd.Timestamp.min) & (stamps <= pd.Timestamp.max))
