@@ -272,3 +272,10 @@ def test_show_settings_without_a_settings_file() -> None:
     assert lines[0] == "# settings file: none found (.tracelens.toml or [tool.tracelens] in pyproject.toml)"
     assert 'fail-on = "error"  # command line' in lines and 'select = []  # default' in lines
     assert lines[-1] == f"# rules reported ({len(RULES)}): {', '.join(r.code for r in RULES)}"
+
+
+def test_the_default_annotation_cap_is_the_reporters() -> None:
+    from tracelens.commands.check import DEFAULTS
+    from tracelens.reporters.gate import MAX_ANNOTATIONS
+
+    assert DEFAULTS["max-annotations"] == MAX_ANNOTATIONS

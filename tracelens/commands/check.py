@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 FORMATS = ("text", "json", "junit", "github", "sarif", "gitlab")
 STATISTICS_FORMATS = ("text", "json")
+# NOTE: 50 is reporters.gate.MAX_ANNOTATIONS, written here so that junitparser does not load at every
+# start of tracelens (tests/test_check_options.py checks that they agree)
 DEFAULTS: dict[str, Any] = {"fail-on": "warning", "format": "text", "affinity-miss": AFFINITY_MISS_CHOICES[0],
                             "max-annotations": 50, "config": None, "select": [], "extend-select": [],
                             "ignore": [], "extend-ignore": []}
