@@ -9,9 +9,13 @@ import gzip
 import itertools
 import json
 import re
+import shlex
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
@@ -63,6 +67,10 @@ def test_a_rotated_set_gives_the_same_report_in_every_argument_order(tmp_path: P
     assert data["summary"] == whole["summary"]
     assert data["accounting"]["requests_partial"] == 0
     assert [f["code"] for f in data["findings"]] == [f["code"] for f in whole["findings"]]
+    # the outage crosses both rotations and still counts the requests it affected
+    (down_finding,) = [f for f in data["findings"] if f["code"] == "TL101"]
+    assert "for 63 s" in down_finding["message"] and "2 request(s) affected" in down_finding["message"]
+    assert down_finding["evidence"] == [f"{files[0]}:61", f"{files[1]}:1", f"{files[1]}:97", f"{files[2]}:28"]
     down = data["processes"][0]["members"][0]["down_intervals"][0]
     assert (down["file"], down["line"], down["end_file"], down["end_line"]) == (files[1], 1, files[2], 28)
     assert down["seconds"] == 63.0 and down["end_reason"] == "served"
@@ -243,3 +251,46 @@ def test_the_other_outputs_carry_the_web_server(tmp_path: Path) -> None:
     assert "00001a2c@ihs1" in only and "00001a2c@ihs2" in only
     single = run_cli("analyze", "--format", "json", str(FAILOVER)).stdout
     assert '"web_server": null' in single and "@" not in json.loads(single)["processes"][0]["pid"]
+
+
+# ---------------------------------------------------------------- the README's CI examples, as written
+
+README_CHECKS = [line.strip().removeprefix("- run: ").removeprefix("- ")
+                 for line in (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+                 if "tracelens check" in line and "captured/http_plugin.log*" in line]
+
+
+def test_the_readme_has_ci_examples_on_a_rotated_capture() -> None:
+    assert len(README_CHECKS) >= 4 and all(c.startswith("tracelens check ") for c in README_CHECKS)
+
+
+@pytest.mark.parametrize("command", README_CHECKS)
+def test_the_readme_ci_examples_are_right_as_written(tmp_path: Path, command: str) -> None:
+    # a capture as a drill leaves it: the rotated set (the shell expands it newest first) and the config
+    captured = tmp_path / "captured"
+    captured.mkdir()
+    rotated(captured)
+    shutil.copy(SAMPLES / "plugin-cfg.xml", captured / "plugin-cfg.xml")
+    shell = command.replace("tracelens ", f"{shlex.quote(sys.executable)} -m tracelens ", 1)
+    done = subprocess.run(["bash", "-c", shell], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    gate = "--exit-zero" not in command
+    assert done.returncode == (1 if gate else 0), done.stderr  # the drill's failover is a warning
+    assert "Traceback" not in done.stderr
+    out = done.stdout
+    for flag in ("-o", "--output-file"):
+        if f" {flag} " in command:
+            out = (tmp_path / command.split(f" {flag} ")[1].split()[0]).read_text(encoding="utf-8")
+    # one log: the failover, the outage and the failback, nothing cut, no time going backwards
+    if "--format sarif" in command:
+        found = {r["ruleId"] for run in json.loads(out)["runs"] for r in run["results"]}
+    elif "--format gitlab" in command:
+        found = {issue["check_name"] for issue in json.loads(out)}
+    elif "--format junit" in command:  # a passing test case per rule without findings
+        found = {case.get("classname", "").split()[0] for case in ElementTree.fromstring(out).iter("testcase")
+                 if case.get("name") != "no findings"}
+    else:
+        found = set(re.findall(r"TL\d{3}", out))
+    assert {"TL001", "TL101"} <= found and not {"TL402", "TL404"} & found
+    if "--format github" in command:
+        assert "::warning file=captured/http_plugin.log.2.gz,line=41," in out  # the failover's request
+        assert "::warning file=captured/http_plugin.log.1,line=1," in out  # the mark-down, after the rotation

@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import TypeVar
 
 from tracelens.config.topology import ClusterModel
 from tracelens.findings.base import Context, Finding, Rule, Severity
@@ -58,8 +59,14 @@ def _per_request(rule: Rule, ctx: Context, verdict: Verdict, subject: Callable[[
                                member=v.routed_to, session=r.session_id, evidence=v.evidence)
 
 
-def _overlapping(spans: tuple[list[int], list[int]], start: int, end: int | None) -> int:
-    """How many of the line spans (their first lines and last lines, each list sorted) meet ``start``..``end``.
+_Position = tuple[int, int]  # (the file's rank in the order read, line): a place in a log set
+
+
+_P = TypeVar("_P", int, _Position)
+
+
+def _overlapping(spans: tuple[list[_P], list[_P]], start: _P, end: _P | None) -> int:
+    """How many of the spans (their first and last positions, each list sorted) meet ``start``..``end``.
 
     A span misses the interval when it ends before ``start`` or begins after ``end``, never both (it
     begins before it ends): the rest meet it. Two binary searches instead of a scan, so that a member
@@ -352,21 +359,28 @@ class MemberDown(Rule):
     code, name, severity = "TL101", "availability.member-down", Severity.WARNING
 
     def check(self, ctx: Context) -> Iterator[Finding]:
-        # the requests each member was skipped or failed in, per (file, process): a few per interval,
-        # instead of every request for every interval
-        touched: dict[tuple[str, str, str], tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
+        # the requests each member was skipped or failed in, per process: a few per interval, instead
+        # of every request for every interval. NOTE: by position in the log set (file as read, line), so
+        # that an outage and its requests may each cross a rotation
+        rank = {name: i for i, name in enumerate(ctx.stats.files)}
+
+        def position(file: str, line: int) -> _Position:
+            return rank.get(file, len(rank)), line
+
+        touched: dict[tuple[str, str], tuple[list[_Position], list[_Position]]] = defaultdict(lambda: ([], []))
         for v in ctx.verdicts:
             r = ctx.requests[v.index]
             members = {a.member for a in v.skipped} | {m for m, _, _ in v.failed_attempts if m}
             for member in members:
-                firsts, lasts = touched[(r.file, r.pid, member)]
-                firsts.append(r.first_line)
-                lasts.append(r.last_line)
+                firsts, lasts = touched[(r.pid, member)]
+                firsts.append(position(r.file, r.first_line))
+                lasts.append(position(*r.locate(r.last_line)))
         for firsts, lasts in touched.values():
             firsts.sort()
             lasts.sort()
         for iv in ctx.tracker.intervals():
-            affected = _overlapping(touched.get((iv.file, iv.pid, iv.member), ([], [])), iv.start_line, iv.end_line)
+            end = position(iv.end_file or iv.file, iv.end_line) if iv.end_line is not None else None
+            affected = _overlapping(touched.get((iv.pid, iv.member), ([], [])), position(iv.file, iv.start_line), end)
             start = iv.start.strftime("%Y-%m-%d %H:%M:%S") if iv.start else f"line {iv.start_line}"
             if iv.end_reason is EndReason.LOG_END:
                 until = "still down when the log ends"
@@ -739,8 +753,8 @@ class TimeBackwards(Rule):
     a file made with `cat http_plugin.log http_plugin.log.1 > all.log`.
 
     What to do:
-    Give the files to tracelens separately, oldest first, instead of concatenated; for a clock change,
-    read times after the jump with it in mind.
+    Give the files to tracelens separately instead of concatenated, in any order (a rotated set is read
+    oldest first); for a clock change, read times after the jump with it in mind.
     """
 
     code, name, severity = "TL404", "input.time-backwards", Severity.INFO

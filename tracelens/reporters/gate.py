@@ -16,6 +16,7 @@ from typing import IO, Any
 from junitparser import Failure, JUnitXml, TestCase, TestSuite
 
 from tracelens.findings.base import Finding, Rule, Severity
+from tracelens.report import SCHEMA_VERSION
 from tracelens.reporters.console import safe
 from tracelens.reporters.json_report import finding_dict
 from tracelens.reporters.records import where
@@ -84,8 +85,8 @@ def write_statistics(findings: Sequence[Finding], fail_on: Severity, failed: boo
 
 def write_json(findings: Sequence[Finding], fail_on: Severity, failed: bool, exit_code: int, out: IO[str], *,
                with_statistics: bool = False) -> None:
-    data: dict[str, Any] = {"schema_version": 1, "fail_on": fail_on.value, "failed": failed, "exit_code": exit_code,
-                            "findings": [finding_dict(f) for f in findings]}
+    data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "fail_on": fail_on.value, "failed": failed,
+                            "exit_code": exit_code, "findings": [finding_dict(f) for f in findings]}
     if with_statistics:
         data["statistics"] = [{"code": r.code, "name": r.name, "severity": r.severity.value, "count": r.count}
                               for r in statistics(findings)]
