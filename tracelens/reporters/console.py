@@ -21,18 +21,24 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.text import Text
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# Control characters (LF and CR too: a field holding one would start a line of its own, which a CI log
+# reads as a workflow command such as `::error::` or `::add-mask::`), the Unicode line and paragraph
+# separators, and the bidirectional overrides and isolates that reorder what a terminal shows
+# ("Trojan Source"). Tab stays: it moves the cursor forward only.
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 #: the width of a console on a pipe or a file, where nothing should wrap (a line as long as it is)
 UNWRAPPED = 1_000_000
 
 
 def _escape_control(match: re.Match[str]) -> str:
-    return f"\\x{ord(match.group()):02x}"
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 
 
 def safe(text: str) -> str:
-    """``text`` with every control character shown as ``\\xNN``."""
+    """``text`` (one field) with every control character shown as ``\\xNN``, line separators and
+    bidirectional controls as ``\\uNNNN``: whatever a log holds, it stays on its line and in its order."""
     return _CONTROL.sub(_escape_control, text)
 
 

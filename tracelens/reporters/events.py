@@ -14,6 +14,7 @@ from rich.text import Text
 from tracelens.parse import events as ev
 from tracelens.parse.summary import Accounting, ParseSummary
 from tracelens.reporters.console import safe, safe_text
+from tracelens.reporters.jsontext import json_text
 
 _COMMON = ("kind", "file", "line", "time", "pid", "tid", "level", "component", "function")
 
@@ -23,7 +24,7 @@ def write_jsonl(events: Iterable[ev.Event], out: IO[str], summary: ParseSummary)
     dumps = json.dumps
     for event in events:
         summary.add(event)
-        out.write(dumps(event.to_dict(), ensure_ascii=False))
+        out.write(json_text(dumps(event.to_dict(), ensure_ascii=False)))
         out.write("\n")
 
 

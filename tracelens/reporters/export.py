@@ -46,6 +46,7 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, cast
 
 from tracelens.errors import TABLES_EXTRA, TracelensError
 from tracelens.parse.events import Event
+from tracelens.reporters.jsontext import json_text
 
 if TYPE_CHECKING:
     import pandas as pd  # type: ignore[import-untyped,unused-ignore]
@@ -314,7 +315,8 @@ def _jsonl(out: IO[str]) -> Callable[[pd.DataFrame], None]:
         names = [str(n) for n in frame.columns]
         columns = [column.astype(object).where(column.notna(), None).tolist() for _, column in frame.items()]
         for values in zip(*columns, strict=True):
-            out.write(json.dumps(dict(zip(names, values, strict=True)), ensure_ascii=False, default=_json_value))
+            out.write(json_text(json.dumps(dict(zip(names, values, strict=True)), ensure_ascii=False,
+                                           default=_json_value)))
             out.write("\n")
 
     return write

@@ -10,6 +10,7 @@ from typing import IO, Any
 from tracelens import __version__
 from tracelens.findings.base import Finding
 from tracelens.report import SCHEMA_VERSION, Report
+from tracelens.reporters.jsontext import json_text
 from tracelens.reporters.records import interval_dict, process_keys, session_dict, where
 
 
@@ -119,13 +120,13 @@ def write_json(report: Report, out: IO[str]) -> None:
     diffable; ``json.load`` reads the same object. Those items are made as they are written, so that
     the output never holds a second copy of the sessions and findings in memory.
     """
-    text = json.dumps(_head(report), ensure_ascii=False, indent=2)
+    text = json_text(json.dumps(_head(report), ensure_ascii=False, indent=2))
     out.write(text[:-2])  # without the closing "\n}"
     for key, rows in _rows(report).items():
         out.write(f',\n  "{key}": [')
         written = 0
         for item in rows:
-            out.write(("\n    " if written == 0 else ",\n    ") + json.dumps(item, ensure_ascii=False))
+            out.write(("\n    " if written == 0 else ",\n    ") + json_text(json.dumps(item, ensure_ascii=False)))
             written += 1
         out.write("\n  ]" if written else "]")
     out.write("\n}\n")

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from tracelens.report import Report
 from tracelens.reporters.console import safe, safe_text
+from tracelens.reporters.jsontext import json_text
 from tracelens.reporters.records import member_dict, request_dict
 from tracelens.requests.assemble import AttemptOutcome, Request
 from tracelens.routing.replay import Verdict
@@ -21,7 +22,7 @@ from tracelens.state.members import MemberRecord, MemberTracker
 
 def write_jsonl(rows: Iterable[dict[str, object]], out: IO[str]) -> None:
     for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False))
+        out.write(json_text(json.dumps(row, ensure_ascii=False)))
         out.write("\n")
 
 
