@@ -21,11 +21,13 @@ def parse(text: str, lenient: bool = False) -> ev.Event:
 def test_grammar_builds_with_lark_strict() -> None:
     # strict=True: no shift/reduce conflict, no two regex terminals that can collide in one state
     build_parser(strict=True)
+    build_parser(strict=True, lenient=True)  # with grammars/lenient.lark's overrides
 
 
 def test_grammar_ships_as_a_top_level_file() -> None:
     assert grammar_path().name == "plugin_log.lark"
     assert grammar_path().is_file()
+    assert grammar_path("lenient.lark").is_file()
 
 
 # ---------------------------------------------------------------- headers (§1.1)

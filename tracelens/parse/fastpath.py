@@ -282,10 +282,11 @@ _FALLBACK = None  # a body the fast path leaves to the LALR parser
 
 
 @functools.cache
-def _start_shapes() -> dict[str, _StartShapes]:
+def _start_shapes(lenient: bool = False) -> dict[str, _StartShapes]:
     """The message shapes of every start symbol, compiled once per process (a worker forked after the
-    first parser was made inherits them: compiling them is a fifth of a second)."""
-    compiler = _Compiler(build_parser())
+    first parser was made inherits them: compiling them is a fifth of a second); ``lenient``: of the
+    grammar ``--lenient`` reads with."""
+    compiler = _Compiler(build_parser(lenient=lenient))
     transformer = _ToEvents()
     return {s: _StartShapes(compiler, s, transformer) for s in ("message", "bare_message", "banner")}
 
@@ -320,10 +321,10 @@ class FastParser:
     (timestamps to the second, ids, level and body texts with their typed payload) is cached.
     """
 
-    def __init__(self) -> None:
-        lark = build_parser()
+    def __init__(self, lenient: bool = False) -> None:
+        lark = build_parser(lenient=lenient)
         t = {term.name: term.pattern.to_regexp() for term in lark.terminals}
-        self.starts = _start_shapes()
+        self.starts = _start_shapes(lenient)
         self._lark = lark
         # A cheap split first; every piece is then checked against its own terminal of the grammar,
         # once per distinct value.

@@ -19,6 +19,7 @@ from lark import Lark, Token, Transformer
 from tracelens.parse import events as ev
 
 GRAMMAR_NAME = "plugin_log.lark"
+LENIENT_NAME = "lenient.lark"  # %override lines appended under --lenient
 START_SYMBOLS = ("record", "bare_record", "body_record", "message", "bare_message", "banner")
 
 _MONTHS = {
@@ -31,19 +32,23 @@ _MONTHS = {
 Payload = tuple[type[ev.Event], dict[str, Any]]
 
 
-def grammar_path() -> Path:
+def grammar_path(name: str = GRAMMAR_NAME) -> Path:
     """Where the grammar is: inside the installed package (wheel) or beside it (checkout, editable)."""
-    packaged = resources.files("tracelens").joinpath("grammars").joinpath(GRAMMAR_NAME)
+    packaged = resources.files("tracelens").joinpath("grammars").joinpath(name)
     if packaged.is_file():
         return Path(str(packaged))
-    in_checkout = Path(__file__).resolve().parents[2] / "grammars" / GRAMMAR_NAME
+    in_checkout = Path(__file__).resolve().parents[2] / "grammars" / name
     if in_checkout.is_file():
         return in_checkout
-    raise FileNotFoundError(f"the grammar {GRAMMAR_NAME} is not installed with tracelens")
+    raise FileNotFoundError(f"the grammar {name} is not installed with tracelens")
 
 
-def grammar_text() -> str:
-    return grammar_path().read_text(encoding="utf-8")
+def grammar_text(lenient: bool = False) -> str:
+    """The grammar; ``lenient``: with the overrides of ``grammars/lenient.lark`` for documentation excerpts."""
+    text = grammar_path().read_text(encoding="utf-8")
+    if lenient:
+        text += "\n" + grammar_path(LENIENT_NAME).read_text(encoding="utf-8")
+    return text
 
 
 def asctime(text: str) -> datetime:
@@ -511,10 +516,11 @@ class _ToEvents(Transformer[Token, Any]):
 
 
 @functools.cache
-def build_parser(strict: bool = False) -> Lark:
-    """The LALR parser for every start symbol, with the event transformer inside it."""
+def build_parser(strict: bool = False, lenient: bool = False) -> Lark:
+    """The LALR parser for every start symbol, with the event transformer inside it; ``lenient``: the
+    grammar as ``--lenient`` reads excerpts (typographic quotes accepted as quotes)."""
     return Lark(
-        grammar_text(),
+        grammar_text(lenient),
         parser="lalr",
         lexer="contextual",
         start=list(START_SYMBOLS),

@@ -69,7 +69,8 @@ def _reason(exc: UnexpectedInput, text: str, start: str) -> str:
 
 
 class RecordParser:
-    """Parses records; ``lenient`` also accepts header-less documentation excerpts.
+    """Parses records; ``lenient`` also accepts documentation excerpts: header-less records, and the
+    typographic quotes pasted text carries where the plug-in wrote ``'`` (``grammars/lenient.lark``).
 
     ``fast`` (the default) uses the grammar's shapes compiled into regular expressions
     (:mod:`tracelens.parse.fastpath`) and falls back to the LALR parser where they do not decide;
@@ -78,8 +79,8 @@ class RecordParser:
 
     def __init__(self, lenient: bool = False, fast: bool = True) -> None:
         self.lenient = lenient
-        self._lark = build_parser()
-        self._fast = FastParser() if fast else None
+        self._lark = build_parser(lenient=lenient)
+        self._fast = FastParser(lenient) if fast else None
 
     @property
     def fast_parser(self) -> FastParser:
