@@ -8,6 +8,7 @@ import csv
 import gzip
 import itertools
 import json
+import os
 import re
 import shlex
 import shutil
@@ -82,6 +83,8 @@ def test_the_rich_report_says_which_order_was_used(tmp_path: Path) -> None:
     out = run_cli("analyze", *reversed(files)).stdout
     assert "read as one log oldest first (by first timestamp), not in the order given:" in out
     assert out.index("http_plugin.log.2.gz") < out.index("http_plugin.log.1,")
+    # with several files every line the report names is file:line (whitespace removed: rich wraps paths)
+    assert f"connectrefused,{files[1]}:1" in "".join(out.split())
     single = run_cli("analyze", str(FAILOVER)).stdout
     assert "read as one log" not in single  # one file: nothing to say
 
@@ -123,6 +126,16 @@ def test_standard_input_keeps_the_order_given() -> None:
     got = plan(["-", str(FAILOVER)])
     assert got.order is Order.AS_GIVEN and got.paths == ("-", str(FAILOVER))
     assert not got.continues("<stdin>", str(FAILOVER))
+
+
+def test_a_pipe_or_device_is_not_read_before_the_analysis_reads_it(tmp_path: Path) -> None:
+    # a pipe (<(zcat ...)) cannot be read twice: a set with a file that is not regular keeps the order
+    # given and leaves its bytes to the reader. /dev/null stands for it: opening a FIFO with no writer
+    # blocks, and that is the reader's to handle, not the log set's
+    files = rotated(tmp_path)
+    got = plan([os.devnull, *reversed(files)])
+    assert got.order is Order.AS_GIVEN and got.paths == (os.devnull, *reversed(files))
+    assert got.files[0].first is None and not got.duplicates
 
 
 @pytest.mark.parametrize("spec", ["ihs1", "=x", "ihs@1=*.log"])

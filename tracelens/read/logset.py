@@ -22,7 +22,8 @@ has one log per web server. The plug-in writes one log per web server in time or
 Processes of different web servers are different processes even when their pids coincide: with more
 than one web server the analysis keys a process by ``pid@web-server`` (:func:`process_key`); with
 one web server the key is the pid as the log writes it, so single-server output is unchanged.
-Standard input cannot be looked at before it is read: a set with ``-`` is read in the order given.
+Standard input, a named pipe (``<(zcat ...)``) or a device cannot be looked at before it is read: a set
+with one of them is read in the order given, as before, each file a log of its own.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import fnmatch
 import hashlib
 import os
 import re
+import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,7 +61,7 @@ class Order(str, enum.Enum):
     """How the files were ordered."""
 
     FIRST_TIMESTAMP = "first-timestamp"
-    AS_GIVEN = "as-given"  # standard input is in the set: it cannot be looked at first
+    AS_GIVEN = "as-given"  # standard input, a pipe or a device is in the set: it cannot be looked at first
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +190,7 @@ def plan(paths: Sequence[str], web_servers: Sequence[tuple[str, str]] = ()) -> L
     """
     check_inputs(paths)
     kept, duplicates = _deduplicated(paths)
-    if STDIN in kept:
+    if not all(_regular(p) for p in kept):
         as_given = tuple(LogFile(p, "", None, None) for p in kept)
         return LogSet(as_given, tuple(paths), Order.AS_GIVEN, tuple(duplicates))
     spans = {p: _span(p) for p in kept}
@@ -215,6 +217,16 @@ def plan(paths: Sequence[str], web_servers: Sequence[tuple[str, str]] = ()) -> L
     return LogSet(tuple(files), tuple(paths), Order.FIRST_TIMESTAMP, tuple(duplicates))
 
 
+def _regular(path: str) -> bool:
+    """A regular file, which can be looked at before it is read (not standard input, a pipe, a device)."""
+    if path == STDIN:
+        return False
+    try:
+        return stat.S_ISREG(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
 def _deduplicated(paths: Sequence[str]) -> tuple[list[str], list[Duplicate]]:
     kept: list[str] = []
     duplicates: list[Duplicate] = []
@@ -222,8 +234,8 @@ def _deduplicated(paths: Sequence[str]) -> tuple[list[str], list[Duplicate]]:
     by_size: dict[int, list[str]] = {}
     digests: dict[str, bytes] = {}
     for path in paths:
-        if path == STDIN:
-            kept.append(path)
+        if not _regular(path):
+            kept.append(path)  # a pipe or a device: what is read to compare it is gone for the analysis
             continue
         st = os.stat(path)
         inode = (st.st_dev, st.st_ino)

@@ -135,7 +135,8 @@ def _members(report: Report, console: Console) -> None:
                 row.append(f"{_hms(iv.start)} → {_hms(iv.end) if iv.end else 'end of log'}")
                 if iv.seconds is not None:
                     row.append(f" ({iv.seconds:.0f} s)")
-                row.append(f"  {iv.reason.value.replace('_', ' ')}, line {iv.start_line}", style="dim")
+                at = f"{safe(iv.file)}:{iv.start_line}" if len(report.stats.files) > 1 else f"line {iv.start_line}"
+                row.append(f"  {iv.reason.value.replace('_', ' ')}, {at}", style="dim")
                 if iv.end_reason is not None:
                     row.append(f"; back: {iv.end_reason.value.replace('_', ' ')}", style="dim")
                 console.print(row)
