@@ -221,3 +221,32 @@ def test_the_generator_says_what_it_wrote(tmp_path: Path) -> None:
     assert f"{tally['requests']:,} requests ({tally['requests_whole']:,} whole, {tally['requests_cut']:,} cut" \
         in done.stderr
     assert len(reconstruct([str(out)]).requests) == tally["requests"]
+
+
+def test_at_loglevel_detail_a_request_that_got_its_answer_ends_when_its_thread_begins_the_next(
+        tmp_path: Path) -> None:
+    # LogLevel Detail writes no `Ending the request`: `Request is:`, the transport and the response's
+    # header lines (DETAIL, four spaces: COV's scanner), two threads taking turns
+    def detail(uri: str, host: str) -> list[str]:
+        return [f"DETAIL: ws_common: websphereHandleRequest: Request is: host='www.example.com', uri='{uri}', "
+                "protocol='HTTP/1.1'",
+                f"DETAIL: ws_common: websphereFindTransport: Setting the transport(case 0): {host} on port 9080",
+                "DETAIL:    HTTP/1.1 200 OK", "DETAIL:    Cache-Control: no-cache"]
+
+    threads = {"00000e78": detail("/a", "app1.itso.ibm.com") + detail("/b", "app2.itso.ibm.com"),
+               "00000f10": detail("/c", "app1.itso.ibm.com") + detail("/d", "app1.itso.ibm.com")}
+    now, lines = datetime(2004, 6, 7, 10, 15, 6), []
+    for i in range(8):
+        for tid, bodies in threads.items():
+            now += timedelta(milliseconds=2)
+            lines.append(header(now, A, tid, clf=True) + bodies[i])
+    requests = reconstruct([str(write(tmp_path, "detail.log", "\n".join(lines) + "\n"))]).requests
+    assert [(r.tid, r.uri, r.status, r.partial) for r in requests] == [
+        ("00000e78", "/a", 200, ()),
+        ("00000f10", "/c", 200, ()),
+        # the log ends after them: whether more of them was to come, it cannot say
+        ("00000e78", "/b", 200, (Partial.END_MISSING,)),
+        ("00000f10", "/d", 200, (Partial.END_MISSING,)),
+    ]
+    assert [a.host for r in requests for a in r.attempts] == ["app1.itso.ibm.com", "app1.itso.ibm.com",
+                                                              "app2.itso.ibm.com", "app1.itso.ibm.com"]

@@ -15,7 +15,7 @@ cookie, a status check, a pick, a response) or already holds a begin line of tha
 request, and the process state it is judged by, start at its first line. When the log starts inside a request, the first
 line that only a routed request writes (the cookie read, a pick, the transport, the response) opens it
 and it is marked ``begin_missing``; when the log ends inside one, or the thread starts another request
-first, it is marked ``end_missing``. Status lines and error lines alone never open a request: logs
+before this one got its answer (a response, or no member), it is marked ``end_missing``. Status lines and error lines alone never open a request: logs
 at LogLevel Stats or Error have no request boundaries, and guessing them would invent requests.
 
 Each routing decision is an :class:`Attempt`: the member, how it was chosen (clone affinity or load
@@ -338,7 +338,11 @@ class RequestAssembler:
         kind, handler = _DISPATCH.get(cls, _ONLY_EXTENDS)
         if kind is not None:
             if current is not None and self._starts_new(current, kind):
-                done = [*(done or ()), self._close(key, complete=False)]
+                # NOTE: a thread serves one request at a time: one that got its answer (a response, or
+                # no member) has ended when its thread begins the next, though only LogLevel Trace
+                # writes `Ending the request` (at Detail every request would be cut otherwise)
+                answered = current.status is not None or current.no_member_line is not None
+                done = [*(done or ()), self._close(key, complete=answered)]
                 current = None
             if current is None:
                 current = self._start(key, event, begin_missing=False)
