@@ -12,11 +12,14 @@ whatever subset and order its plug-in writes them: at LogLevel Trace all of them
 is:``, in 5.x only ``Enter``. So a begin line opens a new request in its thread only when the open
 one has gone past its begin lines (it has read a routing or response line: the affinity check, the
 cookie, a status check, a pick, a response) or already holds a begin line of that kind; the
-request, and the process state it is judged by, start at its first line. When the log starts inside a request, the first
-line that only a routed request writes (the cookie read, a pick, the transport, the response) opens it
-and it is marked ``begin_missing``; when the log ends inside one, or the thread starts another request
-before this one got its answer (a response, or no member), it is marked ``end_missing``. Status lines and error lines alone never open a request: logs
-at LogLevel Stats or Error have no request boundaries, and guessing them would invent requests.
+request, and the process state it is judged by, start at its first line.
+
+When the log starts inside a request, the first line that only a routed request writes (the cookie
+read, a pick, the transport, the response) opens it and it is marked ``begin_missing``; when the log
+ends inside one, or the thread starts another request before this one got its answer (a response,
+or no member), it is marked ``end_missing``. Status lines and error lines alone never open a
+request: logs at LogLevel Stats or Error have no request boundaries, and guessing them would invent
+requests.
 
 Each routing decision is an :class:`Attempt`: the member, how it was chosen (clone affinity or load
 balancing), where it connected, and how it ended (served, connect refused, connect timeout,
