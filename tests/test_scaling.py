@@ -10,8 +10,10 @@ immune to a busy machine.
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -25,6 +27,8 @@ from hypothesis import strategies as st
 
 from tests.conftest import ROOT, SAMPLES
 from tracelens import api
+from tracelens.config.plugin_cfg import parse_config
+from tracelens.config.topology import from_config
 from tracelens.findings.rules import _overlapping, run_rules
 
 FAILOVER = (SAMPLES / "failover-failback.log").read_text(encoding="utf-8").splitlines()
@@ -144,3 +148,47 @@ def test_member_down_counts_by_binary_search_what_a_scan_counts(spans: list[tupl
     scan = sum(1 for first, last in requests if last >= start and (end is None or first <= end))
     sorted_spans = (sorted(f for f, _ in requests), sorted(last for _, last in requests))
     assert _overlapping(sorted_spans, start, end) == scan
+
+
+def big_config(servers: int) -> bytes:
+    """A plugin-cfg.xml with one cluster of ``servers`` members, in the generated file's form (RB51
+    Example 5-8), half of them primary and half backup, each looked up by the replay and the rules."""
+    members = "".join(
+        f'<Server CloneID="c{k:07x}" ConnectTimeout="5" ExtendedHandshake="false" LoadBalanceWeight="{1 + k % 4}" '
+        f'MaxConnections="-1" Name="member{k}" ServerIOTimeout="60" WaitForContinue="false">'
+        f'<Transport Hostname="app{k}.itso.ibm.com" Port="9080" Protocol="http"/></Server>\n' for k in range(servers))
+    primary = "".join(f'<Server Name="member{k}"/>' for k in range(0, servers, 2))
+    backup = "".join(f'<Server Name="member{k}"/>' for k in range(1, servers, 2))
+    return (f'<?xml version="1.0"?>\n<Config RefreshInterval="60"><ServerCluster LoadBalance="Round Robin" '
+            f'Name="PluginCluster" RetryInterval="60">\n{members}<PrimaryServers>{primary}</PrimaryServers>'
+            f'<BackupServers>{backup}</BackupServers></ServerCluster></Config>\n').encode()
+
+
+def config_seconds(servers: int) -> float:
+    """The best of three: parse, build the topology, look every member up by name and clone ID."""
+    text = big_config(servers)
+    best = float("inf")
+    # NOTE: with the cyclic collector on, its rounds over the growing heap made linear work look
+    # superlinear (7x for 4x the servers); the analysis runs with it paused too (api.collector_paused)
+    gc.disable()
+    try:
+        for _ in range(3):
+            start = time.perf_counter()
+            config = parse_config(text, "plugin-cfg.xml")
+            topology = from_config(config)
+            for k in range(servers):
+                assert config.member(f"member{k}") is not None and topology.cluster_of(f"member{k}") is not None
+                assert topology.by_clone(f"c{k:07x}") is not None
+            best = min(best, time.perf_counter() - start)
+            assert config.problems == ()
+    finally:
+        gc.enable()
+    return best
+
+
+def test_a_plugin_cfg_with_many_servers_is_read_in_linear_time() -> None:
+    # issue 21: 100,000 <Server> elements took 80 s (each listed server looked up in a list). Two sizes
+    # in one run, four times apart: linear work takes about 4 times as long, quadratic 16 times; the
+    # best of three runs of each keeps a busy machine from deciding
+    small, large = config_seconds(2_000), config_seconds(8_000)
+    assert large / small < 8, f"2,000 servers: {small:.3f} s, 8,000: {large:.3f} s ({large / small:.1f}×)"

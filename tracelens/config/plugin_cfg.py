@@ -26,7 +26,7 @@ import os
 import re
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from xml.parsers import expat
@@ -56,6 +56,32 @@ _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 # checks the configuration (floats, datetimes)
 _INT_MAX: Final = 2**31 - 1
 _DOCTYPE_REFUSED = "DOCTYPE and entity declarations are not allowed (billion laughs / external entity protection)"
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """The values the plug-in documents for a numeric attribute (plugin-facts.md §3.1), and what they mean."""
+
+    minimum: int
+    maximum: int
+    meaning: str
+
+
+# NOTE: only what the plug-in's documentation says is in range. LoadBalanceWeight 0 is in the
+# console's documented range (0 to 20, higher in the file): such a member gets no load-balanced
+# requests until the weights are reset, a choice, not a mistake. A negative ServerIOTimeout is
+# documented too (the member is marked down on a timeout), so it has no range here.
+SECONDS = Range(0, _INT_MAX, "whole seconds, 0 or more")
+RANGES: Final[dict[str, Range]] = {
+    "RefreshInterval": SECONDS,
+    "RetryInterval": SECONDS,
+    "PostBufferSize": Range(-1, _INT_MAX, "kilobytes, -1 (no limit), 0 (no buffering) or more"),
+    "ServerIOTimeoutRetry": Range(-1, _INT_MAX, "-1 (no limit of its own) or a number of retries, 0 or more"),
+    "LoadBalanceWeight": Range(0, _INT_MAX, "a weight of 0 or more (the console offers 0 to 20)"),
+    "ConnectTimeout": Range(0, _INT_MAX, "whole seconds, 0 (a blocking connect) or more"),
+    "MaxConnections": Range(-1, _INT_MAX, "-1 or 0 (no limit) or a number of connections"),
+    "Port": Range(1, 65535, "a TCP port, 1 to 65535"),
+}
 
 
 class LoadBalance(enum.StrEnum):
@@ -115,6 +141,19 @@ class Cluster:
     members: tuple[Member, ...]
     primary: tuple[str, ...]
     backup: tuple[str, ...]
+    # the first member of each name and of each clone ID: a lookup per name must not scan 100,000 members
+    _by_name: dict[str, Member] = field(init=False, repr=False, compare=False)
+    _by_clone: dict[str, Member] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, Member] = {}
+        by_clone: dict[str, Member] = {}
+        for m in self.members:
+            by_name.setdefault(m.name, m)
+            if m.clone_id is not None:
+                by_clone.setdefault(m.clone_id, m)
+        object.__setattr__(self, "_by_name", by_name)
+        object.__setattr__(self, "_by_clone", by_clone)
 
     @property
     def separator(self) -> str:
@@ -122,16 +161,10 @@ class Cluster:
         return "+" if self.clone_separator_change else ":"
 
     def member(self, name: str) -> Member | None:
-        for m in self.members:
-            if m.name == name:
-                return m
-        return None
+        return self._by_name.get(name)
 
     def member_by_clone(self, clone_id: str) -> Member | None:
-        for m in self.members:
-            if m.clone_id == clone_id:
-                return m
-        return None
+        return self._by_clone.get(clone_id)
 
     def normalised_weights(self) -> dict[str, int]:
         """Each member's starting weight after the plug-in divides by the weights' common factor.
@@ -198,27 +231,31 @@ class PluginConfig:
     log: LogSettings | None
     refresh_interval: int | None
     problems: tuple[str, ...]
+    # the first cluster of each name, and the first cluster (in file order) with a member of each name
+    _cluster_by_name: dict[str, Cluster] = field(init=False, repr=False, compare=False)
+    _cluster_of_member: dict[str, Cluster] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        by_name: dict[str, Cluster] = {}
+        of_member: dict[str, Cluster] = {}
+        for c in self.clusters:
+            by_name.setdefault(c.name, c)
+            for m in c.members:
+                of_member.setdefault(m.name, c)
+        object.__setattr__(self, "_cluster_by_name", by_name)
+        object.__setattr__(self, "_cluster_of_member", of_member)
 
     def cluster(self, name: str) -> Cluster | None:
-        for c in self.clusters:
-            if c.name == name:
-                return c
-        return None
+        return self._cluster_by_name.get(name)
 
     def cluster_of_member(self, name: str) -> Cluster | None:
         """The first cluster (in file order) with a member called ``name``."""
-        for c in self.clusters:
-            if c.member(name) is not None:
-                return c
-        return None
+        return self._cluster_of_member.get(name)
 
     def member(self, name: str) -> Member | None:
         """The member called ``name`` in the first cluster that has one: log lines name members only."""
-        for c in self.clusters:
-            m = c.member(name)
-            if m is not None:
-                return m
-        return None
+        cluster = self._cluster_of_member.get(name)
+        return cluster.member(name) if cluster is not None else None
 
     def uri_group(self, name: str) -> UriGroup | None:
         for g in self.uri_groups:
@@ -359,12 +396,20 @@ class _Attributes:
             return None
         return value
 
-    def integer(self, name: str, default: int) -> int:
-        parsed = self._whole_number(name, f"using the default {default}")
+    def integer(self, name: str, default: int, valid: Range | None = None) -> int:
+        fallback = f"using the default {default}"
+        parsed = self._in_range(name, self._whole_number(name, fallback), valid, fallback)
         return default if parsed is None else parsed
 
-    def optional_integer(self, name: str) -> int | None:
-        return self._whole_number(name, "treating it as not set")
+    def optional_integer(self, name: str, valid: Range | None = None, unset: str = "") -> int | None:
+        fallback = f"treating it as not set{unset}"
+        return self._in_range(name, self._whole_number(name, fallback), valid, fallback)
+
+    def _in_range(self, name: str, value: int | None, valid: Range | None, fallback: str) -> int | None:
+        if value is None or valid is None or valid.minimum <= value <= valid.maximum:
+            return value
+        self.problem(f"{name}={value} is out of range: {valid.meaning}; {fallback}")
+        return None
 
     def boolean(self, name: str, default: bool) -> bool:
         value = self.text(name)
@@ -413,7 +458,8 @@ class _Attributes:
 def _build(root: Element, path: str) -> PluginConfig:
     problems: list[str] = []
     config = _Attributes("Config", root.attrib, problems)
-    refresh_interval = config.optional_integer("RefreshInterval")
+    refresh_interval = config.optional_integer("RefreshInterval", RANGES["RefreshInterval"],
+                                               " (the default: checked every 60 s)")
     clusters: list[Cluster] = []
     uri_groups: list[UriGroup] = []
     vhost_groups: list[VirtualHostGroup] = []
@@ -469,11 +515,12 @@ def _cluster(elem: Element, problems: list[str]) -> Cluster | None:
     where = f"ServerCluster {name!r}"
     attrs = _Attributes(where, elem.attrib, problems)
     load_balance = attrs.load_balance()
-    retry_interval = attrs.integer("RetryInterval", DEFAULT_RETRY_INTERVAL)
+    retry_interval = attrs.integer("RetryInterval", DEFAULT_RETRY_INTERVAL, RANGES["RetryInterval"])
     ignore_affinity_requests = attrs.boolean("IgnoreAffinityRequests", True)
     clone_separator_change = attrs.boolean("CloneSeparatorChange", False)
-    post_buffer_size = attrs.optional_integer("PostBufferSize")
-    server_io_timeout_retry = attrs.optional_integer("ServerIOTimeoutRetry")
+    post_buffer_size = attrs.optional_integer("PostBufferSize", RANGES["PostBufferSize"], " (the default: 64 KB)")
+    server_io_timeout_retry = attrs.optional_integer("ServerIOTimeoutRetry", RANGES["ServerIOTimeoutRetry"],
+                                                     " (the default: -1)")
 
     members: list[Member] = []
     primary: list[str] | None = None
@@ -493,6 +540,7 @@ def _cluster(elem: Element, problems: list[str]) -> Cluster | None:
             backup = (backup or []) + _server_list(child, where, problems)
 
     names = [m.name for m in members]
+    known = set(names)  # NOTE: a list here made each listed server a scan: 100,000 servers took 80 s
     _check_members(members, attrs)
     if primary is None:
         # generated files list every member as primary (CMP 28-20); a hand-written file may leave the
@@ -503,9 +551,10 @@ def _cluster(elem: Element, problems: list[str]) -> Cluster | None:
     backup = backup or []
     for list_name, listed in (("PrimaryServers", primary), ("BackupServers", backup)):
         for server in listed:
-            if server not in names:
+            if server not in known:
                 attrs.problem(f"{list_name} names {server!r}, which is not a <Server> of this cluster; kept as written")
-    for server in sorted(set(primary) & set(backup), key=primary.index):
+    in_backup = set(backup)
+    for server in dict.fromkeys(s for s in primary if s in in_backup):  # in primary order, once each
         attrs.problem(f"{server!r} is listed both in PrimaryServers and in BackupServers")
 
     return Cluster(
@@ -541,7 +590,7 @@ def _member(elem: Element, cluster_where: str, problems: list[str]) -> Member | 
         transports.append(
             Transport(
                 hostname=hostname,
-                port=t_attrs.optional_integer("Port"),
+                port=t_attrs.optional_integer("Port", RANGES["Port"]),
                 protocol=t_attrs.text("Protocol") or DEFAULT_PROTOCOL,
             )
         )
@@ -550,10 +599,11 @@ def _member(elem: Element, cluster_where: str, problems: list[str]) -> Member | 
     return Member(
         name=name,
         clone_id=attrs.text("CloneID"),
-        weight=attrs.integer("LoadBalanceWeight", DEFAULT_WEIGHT),
-        connect_timeout=attrs.optional_integer("ConnectTimeout"),
+        weight=attrs.integer("LoadBalanceWeight", DEFAULT_WEIGHT, RANGES["LoadBalanceWeight"]),
+        connect_timeout=attrs.optional_integer("ConnectTimeout", RANGES["ConnectTimeout"],
+                                               " (the default: the operating system's connect timeout)"),
         server_io_timeout=attrs.optional_integer("ServerIOTimeout"),
-        max_connections=attrs.optional_integer("MaxConnections"),
+        max_connections=attrs.optional_integer("MaxConnections", RANGES["MaxConnections"], " (the default: no limit)"),
         transports=tuple(transports),
     )
 

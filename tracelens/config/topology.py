@@ -87,23 +87,32 @@ class ClusterModel:
 class Topology:
     clusters: tuple[ClusterModel, ...]
     notes: tuple[str, ...]  # what was inferred, and from what
+    # the first cluster (in order) with a member of each name and of each clone ID: asked per request
+    # and per finding, a scan of the clusters made a configuration of many clusters quadratic
+    _of_member: dict[str, ClusterModel] = field(init=False, repr=False, compare=False)
+    _of_clone: dict[str, ClusterModel] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        of_member: dict[str, ClusterModel] = {}
+        of_clone: dict[str, ClusterModel] = {}
+        for c in self.clusters:
+            for m in c.members:
+                of_member.setdefault(m.name, c)
+                if m.clone_id is not None:
+                    of_clone.setdefault(m.clone_id, c)
+        object.__setattr__(self, "_of_member", of_member)
+        object.__setattr__(self, "_of_clone", of_clone)
 
     def cluster_of(self, member: str) -> ClusterModel | None:
-        return next((c for c in self.clusters if c.member(member) is not None), None)
+        return self._of_member.get(member)
 
     def member(self, name: str) -> MemberModel | None:
-        for c in self.clusters:
-            m = c.member(name)
-            if m is not None:
-                return m
-        return None
+        cluster = self._of_member.get(name)
+        return cluster.member(name) if cluster is not None else None
 
     def by_clone(self, clone_id: str) -> MemberModel | None:
-        for c in self.clusters:
-            m = c.by_clone(clone_id)
-            if m is not None:
-                return m
-        return None
+        cluster = self._of_clone.get(clone_id)
+        return cluster.by_clone(clone_id) if cluster is not None else None
 
 
 @dataclass(slots=True)

@@ -979,8 +979,9 @@ class ConfigProblem(Rule):
     """The plugin-cfg.xml has values the plug-in would not use as written.
 
     What it finds:
-    Attributes with the wrong type (replaced by their defaults), servers without names, server lists
-    naming unknown members, routes to undefined clusters, duplicate names.
+    Attributes with the wrong type or outside the range the plug-in documents (RetryInterval="-5", a
+    negative LoadBalanceWeight, Port="70000"; each replaced by its documented default), servers
+    without names, server lists naming unknown members, routes to undefined clusters, duplicate names.
 
     Why it matters:
     The plug-in may behave differently from what the file seems to say.
