@@ -101,6 +101,22 @@ def test_a_request_crossing_a_rotation_is_one_request_with_its_lines_in_both_fil
     assert crossing["served_by"] == M2 and crossing["status"] == 200
 
 
+def test_a_request_across_two_rotations_is_cut_at_the_second(tmp_path: Path) -> None:
+    # .1 holds only ten lines of the failing request (41-102): a request a whole file long is not
+    # continued into a third file, whose lines could not be told from the first's
+    (tmp_path / "http_plugin.log.2").write_text("".join(LINES[:50]), encoding="utf-8")
+    (tmp_path / "http_plugin.log.1").write_text("".join(LINES[50:60]), encoding="utf-8")
+    (tmp_path / "http_plugin.log").write_text("".join(LINES[60:]), encoding="utf-8")
+    paths = [str(tmp_path / n) for n in ("http_plugin.log", "http_plugin.log.1", "http_plugin.log.2")]
+    rows = [json.loads(x) for x in run_cli("requests", "--format", "jsonl", *paths).stdout.splitlines()]
+    cut = rows[1]
+    assert (cut["file"], cut["first_line"], cut["end_file"]) == (paths[2], 41, paths[1])
+    assert cut["partial"] == ["end_missing"]
+    assert cut["last_line"] - cut["offset"] == 10  # the last line of .1
+    rest = rows[2]
+    assert (rest["file"], rest["partial"], rest["served_by"]) == (paths[0], ["begin_missing"], M2)
+
+
 def test_the_same_file_twice_or_a_copy_is_read_once_with_a_warning(tmp_path: Path) -> None:
     log = tmp_path / "http_plugin.log"
     shutil.copy(FAILOVER, log)
@@ -307,3 +323,34 @@ def test_the_readme_ci_examples_are_right_as_written(tmp_path: Path, command: st
     if "--format github" in command:
         assert "::warning file=captured/http_plugin.log.2.gz,line=41," in out  # the failover's request
         assert "::warning file=captured/http_plugin.log.1,line=1," in out  # the mark-down, after the rotation
+
+
+# ---------------------------------------------------------------- in parts (--jobs)
+
+
+def _generated(lines: int, seed: int) -> list[str]:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from generate import generate  # type: ignore[import-not-found]
+    finally:
+        sys.path.pop(0)
+    return [line + "\n" for line in generate(lines, seed=seed)]
+
+
+def test_log_sets_give_the_same_analysis_whatever_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tracelens import parallel
+
+    monkeypatch.setattr(parallel, "MIN_SPLIT_BYTES", 1)  # split even these small files
+    # two web servers whose generated processes have the same pids, the first rotated three times
+    (tmp_path / "ihs1").mkdir()
+    files = rotated(tmp_path / "ihs1", _generated(3000, 5), cuts=(900, 2100))
+    ihs2 = tmp_path / "ihs2" / "http_plugin.log"
+    ihs2.parent.mkdir()
+    ihs2.write_text("".join(_generated(2000, 6)), encoding="utf-8")
+    args = [str(ihs2), *reversed(files)]
+    outputs = [run_cli("analyze", "--format", "json", "--jobs", str(jobs), *args) for jobs in (1, 2, 3)]
+    assert all(o.exit_code == 0 for o in outputs) and outputs[1].stdout == outputs[0].stdout == outputs[2].stdout
+    data = json.loads(outputs[0].stdout)
+    assert data["input_order"]["web_servers"] == ["ihs1", "ihs2"]
+    pids = {(p["web_server"], p["pid"]) for p in data["processes"]}
+    assert {pid for _, pid in pids if _ == "ihs1"} & {pid for _, pid in pids if _ == "ihs2"}  # they coincide

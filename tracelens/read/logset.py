@@ -128,14 +128,16 @@ class LogSet:
         return {("<stdin>" if f.path == STDIN else f.path): f.web_server for f in self.files}
 
     def continues(self, previous: str, file: str) -> bool:
-        """Whether ``file`` continues the log of ``previous`` (the next file of the same web server)."""
+        """Whether ``file`` continues the log of ``previous`` (a later file of the same web server)."""
         if self.order is Order.AS_GIVEN:
             return False  # with standard input nothing says that the files are one log
         names = [("<stdin>" if f.path == STDIN else f.path) for f in self.files]
         if previous not in names or file not in names:
             return False
+        # NOTE: any later file of the same web server, not only the next one: a process silent for a whole
+        # rotated file (or whose records went to another part of a split analysis) still goes on
         i, j = names.index(previous), names.index(file)
-        return j == i + 1 and self.files[i].web_server == self.files[j].web_server
+        return j > i and self.files[i].web_server == self.files[j].web_server
 
 
     def last_of(self, name: str) -> str:

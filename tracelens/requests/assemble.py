@@ -337,7 +337,13 @@ class RequestAssembler:
         key = (pid, event.tid)
         current = self._open.get(key)
         if current is not None and current.file != event.file:
-            event = self._continued(current, event)
+            if current.end_file is not None and current.end_file != event.file:
+                # a request across two rotations, a whole file long: not one request (its lines could not
+                # be told apart either), so it is cut there
+                done = [*(done or ()), self._close(key, complete=False)]
+                current = None
+            else:
+                event = self._continued(current, event)
         kind, handler = _DISPATCH.get(cls, _ONLY_EXTENDS)
         if kind is not None:
             if current is not None and self._starts_new(current, kind):
@@ -372,8 +378,6 @@ class RequestAssembler:
         """An event of a request that a rotation cut, numbered after the request's lines in its first file."""
         if o.end_file is None:
             o.end_file, o.offset = event.file, o.last_line
-        if event.file != o.end_file:
-            return event  # a third file: the request is cut there (it cannot open a request in this one)
         return dataclasses.replace(event, line=event.line + o.offset)
 
     def finish(self) -> Iterator[Request]:
