@@ -56,10 +56,57 @@ def run_tasks(fn: Callable[..., T], tasks: Sequence[tuple[Any, ...]], jobs: int)
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)) - 1, mp_context=context) as pool:
-        futures = [pool.submit(fn, *task) for task in tasks[1:]]
-        first = fn(*tasks[0])
-        return [first, *(f.result() for f in futures)]
+    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)) - 1, mp_context=context,
+                             initializer=die_with_parent, initargs=(os.getpid(),)) as pool:
+        try:
+            futures = [pool.submit(fn, *task) for task in tasks[1:]]
+            first = fn(*tasks[0])
+            return [first, *(f.result() for f in futures)]
+        except BaseException:
+            # interrupted (Ctrl-C) or failed: the workers' parts are not wanted, and leaving the block would
+            # wait for each of them to finish its whole part first
+            _kill_workers(pool)
+            raise
+
+
+def _kill_workers(pool: Any) -> None:
+    """Kill the worker processes of a ``ProcessPoolExecutor``.
+
+    NOTE: ``kill_workers`` is public from Python 3.14 only; before it, the executor's own table of its
+    processes is the one way to reach them.
+    """
+    kill = getattr(pool, "kill_workers", None)
+    if kill is not None:
+        kill()
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        process.kill()
+
+
+_PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def die_with_parent(parent: int) -> None:
+    """In a worker: be killed when ``parent`` (the tracelens process that started it) dies.
+
+    NOTE: a parent killed (SIGKILL, or SIGTERM before any handler ran) cannot stop its workers, and
+    a worker forked from it holds both ends of the task queue's pipe, so it never sees the queue
+    close: it waited forever, orphaned, holding its part's memory. On Linux the kernel sends the
+    worker SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``); if the parent died before that
+    was set, the worker has been re-parented already and ends at once.
+    """
+    import ctypes
+    import ctypes.util
+    import signal
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        prctl = libc.prctl
+    except (OSError, AttributeError):
+        return  # not Linux: the executor's own shutdown is all there is
+    prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 class ProcessParts:
