@@ -294,9 +294,14 @@ def test_a_10_mb_line_is_one_record_without_a_crash(tmp_path: Path) -> None:
     data = analysis(str(path))
     acc = data["accounting"]
     assert acc["lines"] == 192 and acc["records"] == 192 and acc["reconciles"]
-    assert acc["unparsed"] == 1 and acc["message"] == 1  # the headered one is a generic message
+    # both are past the default record limit (1 MiB, issue 21): unparsed, `line too long`, their start kept
+    assert acc["unparsed"] == 2 and acc["message"] == 0
     summary = run_cli("parse", "--summary", str(path))
-    assert summary.exit_code == 0 and "unparsed 1" in summary.stdout
+    assert summary.exit_code == 0 and "unparsed 2" in summary.stdout
+    assert "line too long: 10485760 bytes" in summary.stdout
+    # with a limit above their length, each is still one record: the headered one a generic message
+    acc = analysis("--max-record-bytes", "16M", str(path))["accounting"]
+    assert acc["records"] == 192 and acc["unparsed"] == 1 and acc["message"] == 1
 
 
 def test_truncated_gz_is_read_as_far_as_it_goes(tmp_path: Path) -> None:
@@ -641,6 +646,15 @@ def test_troubleshooting_shows_what_the_tool_prints(tmp_path: Path, monkeypatch:
     log(tmp_path, "pasted.log", [*LINES, "garbage pasted from a ticket"])
     for line in run_cli("check", "--strict", "pasted.log").stderr.strip().splitlines():
         assert line in shown, line
+    # issue 21: a line that never ends, a decompression bomb, a FIFO given twice
+    log(tmp_path, "http_plugin.log", [*LINES, "\x00" * (2 << 20)])
+    too_long = next(x for x in run_cli("check", "http_plugin.log").stdout.splitlines() if "TL401" in x)
+    assert too_long in shown, too_long
+    write(tmp_path, "bomb.log.gz", gzip.compress(FAILOVER.read_bytes()) + gzip.compress(b"\x00" * (1 << 20)) * 80)
+    bomb = next(x for x in run_cli("check", "bomb.log.gz").stdout.splitlines() if "TL403" in x)
+    assert bomb.split(" TL403 input.damaged [warning] ")[1] in shown, bomb
+    os.mkfifo(tmp_path / "p")
+    assert one_line_error(run_cli("analyze", "p", "p")) in shown
 
 
 def test_requests_beyond_the_limit_are_counted_and_reported(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -27,9 +27,10 @@ from tracelens.parse.parser import RecordParser
 from tracelens.parse.summary import ParseSummary
 from tracelens.read.logset import LogSet, plan, process_key
 from tracelens.read.reader import (
-    STDIN,
+    MAX_RECORD_BYTES,
     ReadStats,
     head_text,
+    is_stream,
     read_blocks,
     read_records,
 )
@@ -51,8 +52,8 @@ READS = members.READS | assemble.READS | topology.READS | {ev.Unparsed}
 
 def _records(paths: Sequence[str], stats: ReadStats, lenient: bool, wanted: frozenset[type[Event]],
              opens: frozenset[type[Event]], touch: Touch, keep: Keep | None = None,
-             unread: Counter[type[Event]] | None = None,
-             qualifiers: dict[str, str] | None = None) -> Iterator[tuple[str, Iterator[tuple[Result, int]]]]:
+             unread: Counter[type[Event]] | None = None, qualifiers: dict[str, str] | None = None,
+             max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[tuple[str, Iterator[tuple[Result, int]]]]:
     """Per block of input, its file and its records: ``(event or (class, pid, tid), line)``.
 
     With ``qualifiers`` (several web servers), each event's pid is its process key, ``pid@web-server``.
@@ -61,12 +62,12 @@ def _records(paths: Sequence[str], stats: ReadStats, lenient: bool, wanted: froz
         touch = _qualified_touch(touch, qualifiers)
     if lenient:
         parser = RecordParser(lenient=True)
-        for raw in read_records(paths, stats, lenient=True):
+        for raw in read_records(paths, stats, lenient=True, max_record_bytes=max_record_bytes):
             records = iter(((parser.parse_or_open(raw, wanted, opens, touch), raw.line),))
             yield raw.file, _qualified(records, qualifiers[raw.file]) if qualifiers else records
         return
     bulk = BulkParser()
-    for block in read_blocks(paths, stats):
+    for block in read_blocks(paths, stats, max_record_bytes=max_record_bytes):
         records = bulk.records(block, wanted, stats, opens, touch, keep=keep, unread=unread)
         yield block.file, _qualified(records, qualifiers[block.file]) if qualifiers else records
 
@@ -142,7 +143,7 @@ class _Part:
 
 def _reconstruct_part(log_set: LogSet, affinity_cookies: Sequence[str], separator: str, part: int, parts: int,
                       assigned: dict[str, int], progress: Callable[[ReadStats, int], None] | None = None,
-                      lenient: bool = False) -> _Part:
+                      lenient: bool = False, max_record_bytes: int = MAX_RECORD_BYTES) -> _Part:
     """One pass over every record, rebuilding the processes of ``part`` (of ``parts``)."""
     paths = log_set.paths
     stats = ReadStats()
@@ -163,7 +164,7 @@ def _reconstruct_part(log_set: LogSet, affinity_cookies: Sequence[str], separato
     unread: Counter[type[Event]] = Counter()
     built: Counter[type[Event]] = Counter()
     for file, records in _records(paths, stats, lenient, READS, assemble.MAY_OPEN, assembler.touch, keep, unread,
-                                  log_set.qualifiers()):
+                                  log_set.qualifiers(), max_record_bytes):
         for event, _line in records:
             if isinstance(event, tuple):
                 unread[event[0]] += 1  # a record nothing downstream reads: counted, never built
@@ -229,6 +230,7 @@ def reconstruct(
     progress: Callable[[ReadStats, int], None] | None = None,
     jobs: int = 1,
     log_set: LogSet | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> Reconstruction:
     """Read, parse, and rebuild what each process believed and what each request did, in one pass.
 
@@ -239,7 +241,8 @@ def reconstruct(
     With ``jobs`` > 1 and a large input (not standard input, not lenient), the web-server processes
     are shared among worker processes, each reading every line and rebuilding its own processes; the
     parts are merged in log order, so that the result is the one of a single pass (below the request
-    limit, which each part applies to its own requests).
+    limit, which each part applies to its own requests). A line longer than ``max_record_bytes`` is an
+    unparsed record (``line too long``).
     """
     paths = as_paths(paths)
     if log_set is None:
@@ -247,8 +250,8 @@ def reconstruct(
     paths = log_set.paths
     parts = _parts(paths, jobs, lenient)
     assigned = parallel.plan_parts(head_text(paths[0], _PLAN_BYTES), parts) if parts > 1 else {}
-    tasks = [(log_set, tuple(affinity_cookies), separator, k, parts, assigned, progress if k == 0 else None, lenient)
-             for k in range(parts)]
+    tasks = [(log_set, tuple(affinity_cookies), separator, k, parts, assigned, progress if k == 0 else None, lenient,
+              max_record_bytes) for k in range(parts)]
     done = parallel.run_tasks(_reconstruct_part, tasks, parts)
     stats = done[0].stats  # every part reads every line
     files = stats.files
@@ -280,9 +283,10 @@ def _parts(paths: Sequence[str], jobs: int, lenient: bool) -> int:
     """How many parts the analysis is split into: one unless the input is large and may be read again.
 
     A file given twice is read by one process: its records could not be put back in order by file
-    and line (both readings carry the same name and numbers).
+    and line (both readings carry the same name and numbers); so is standard input or a FIFO, which
+    can be read only once.
     """
-    if jobs < 2 or lenient or STDIN in paths or len(set(paths)) != len(paths):
+    if jobs < 2 or lenient or any(is_stream(p) for p in paths) or len(set(paths)) != len(paths):
         return 1
     size = sum(os.path.getsize(p) for p in paths if os.path.isfile(p))
     return jobs if size >= parallel.MIN_SPLIT_BYTES else 1
@@ -298,6 +302,7 @@ def analyze(
     progress: Callable[[ReadStats, int], None] | None = None,
     jobs: int = 1,
     log_set: LogSet | None = None,
+    max_record_bytes: int = MAX_RECORD_BYTES,
 ) -> Report:
     """The whole analysis: reconstruct, replay every request against the routing model, run the rules.
 
@@ -309,7 +314,7 @@ def analyze(
     cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
     separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
     rec = reconstruct(paths, lenient=lenient, affinity_cookies=cookies, separator=separator, progress=progress,
-                      jobs=jobs, log_set=log_set)
+                      jobs=jobs, log_set=log_set, max_record_bytes=max_record_bytes)
     check_not_empty(rec.stats)
     intervals = rec.tracker.intervals()
     topology = from_config(cfg) if cfg else from_trace(rec.facts, intervals, rec.requests)

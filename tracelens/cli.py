@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
 
@@ -166,6 +166,14 @@ class Command(click.Command):
         except BrokenPipeError:
             # NOTE: raised as another type, since click turns a broken pipe into exit 1 (core.main)
             raise _PipeClosed from None
+        except KeyboardInterrupt:
+            # NOTE: and so is Ctrl-C: click turns it into its Abort after writing an empty line to stderr,
+            # so that a blank line came before `tracelens: error: aborted`
+            raise _Interrupted from None
+
+
+class _Interrupted(Exception):
+    """Ctrl-C inside a command, carried past click (see :meth:`Command.invoke`)."""
 
 
 class Group(click.Group):
@@ -254,6 +262,50 @@ def _jobs(analysis: bool = True) -> int:
     return parallel.resolve_jobs(click.get_current_context().meta.get("tracelens.jobs", 0), analysis)
 
 
+class ByteSize(click.ParamType):  # type: ignore[type-arg]
+    """A size in bytes: a number, or one with a K, M or G suffix (powers of 1024), as in ``64K`` or ``1M``."""
+
+    name = "size"
+    _UNITS: ClassVar[dict[str, int]] = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+
+    def __init__(self, minimum: int) -> None:
+        self.minimum = minimum
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            size = value
+        else:
+            text = str(value).strip().upper().removesuffix("B").removesuffix("I")
+            number, unit = (text[:-1], text[-1]) if text[-1:] in self._UNITS else (text, "")
+            if not number.isdigit():
+                self.fail(f"{value!r} is not a size (a number of bytes, or with K, M or G: 64K, 1M)", param, ctx)
+            size = int(number) * self._UNITS[unit]
+        if size < self.minimum:
+            self.fail(f"{value} is less than the minimum, {self.minimum} bytes", param, ctx)
+        return size
+
+
+def _store_max_record(ctx: click.Context, _param: click.Parameter, value: int) -> int:
+    ctx.meta["tracelens.max_record_bytes"] = value
+    return value
+
+
+# NOTE: the defaults are literals here, not imported from the reader (see the note on imports above);
+# tests/test_hostile_input.py checks them against tracelens.read.reader.
+MAX_RECORD_DEFAULT = 1 << 20
+MAX_RECORD_MINIMUM = 4096
+MAX_RECORD = click.option(
+    "--max-record-bytes", type=ByteSize(MAX_RECORD_MINIMUM), default=MAX_RECORD_DEFAULT, metavar="SIZE",
+    expose_value=False, callback=_store_max_record,
+    help="A longer line is an unparsed record (`line too long`) of which only the start is kept, so that a line "
+         "that never ends costs no memory. K, M, G suffixes.  [default: 1M]")
+
+
+def _max_record_bytes() -> int:
+    """``--max-record-bytes`` of the running command."""
+    return int(click.get_current_context().meta.get("tracelens.max_record_bytes", MAX_RECORD_DEFAULT))
+
+
 @cli.command()
 @FILES
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True,
@@ -263,6 +315,7 @@ def _jobs(analysis: bool = True) -> int:
 @STRICT
 @WEB_SERVER
 @JOBS
+@MAX_RECORD
 @output_options
 def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict: bool) -> None:
     """Parse FILE... into typed records.
@@ -280,12 +333,14 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict
     stats = ReadStats()
     counts = ParseSummary()
     if summary:
-        count_records(files, stats, counts, lenient=lenient, jobs=_jobs(analysis=False))
+        count_records(files, stats, counts, lenient=lenient, jobs=_jobs(analysis=False),
+                      max_record_bytes=_max_record_bytes())
     elif fmt == "jsonl":
-        events = iter_events(files, stats, lenient=lenient)
+        events = iter_events(files, stats, lenient=lenient, max_record_bytes=_max_record_bytes())
         events_reporter.write_jsonl(events, sys.stdout, counts)
     else:
-        events_reporter.write_table(iter_events(files, stats, lenient=lenient), stdout_console(wrap=False), counts)
+        events = iter_events(files, stats, lenient=lenient, max_record_bytes=_max_record_bytes())
+        events_reporter.write_table(events, stdout_console(wrap=False), counts)
     accounting = counts.accounting(stats)
     check_not_empty(stats)
     if summary:
@@ -322,7 +377,7 @@ def _reconstruct(files: tuple[str, ...], config: str | None, lenient: bool, stri
     planned = log_set(files)
     with progress_bar(planned.paths) as progress:
         result = reconstruct(planned.paths, lenient=lenient, affinity_cookies=cookies, separator=separator,
-                             progress=progress, jobs=_jobs(), log_set=planned)
+                             progress=progress, jobs=_jobs(), log_set=planned, max_record_bytes=_max_record_bytes())
     check_not_empty(result.stats)
     if strict:
         refuse_unparsed(result.summary)
@@ -338,6 +393,7 @@ def _reconstruct(files: tuple[str, ...], config: str | None, lenient: bool, stri
 @STRICT
 @WEB_SERVER
 @JOBS
+@MAX_RECORD
 @output_options
 def requests(files: tuple[str, ...], fmt: str, config: str | None, affinity_miss: str, lenient: bool,
              strict: bool) -> None:
@@ -365,6 +421,7 @@ def requests(files: tuple[str, ...], fmt: str, config: str | None, affinity_miss
 @STRICT
 @WEB_SERVER
 @JOBS
+@MAX_RECORD
 @output_options
 def members(files: tuple[str, ...], fmt: str, config: str | None, lenient: bool, strict: bool) -> None:
     """Per web-server process and member: down intervals with reasons, counters, weights.
@@ -389,7 +446,7 @@ def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity
     planned = log_set(files)
     with progress_bar(planned.paths) as progress:
         report = analyze(planned.paths, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
-                         progress=progress, jobs=_jobs(), log_set=planned)
+                         progress=progress, jobs=_jobs(), log_set=planned, max_record_bytes=_max_record_bytes())
     if strict:
         refuse_unparsed(report.summary)
     return report
@@ -405,6 +462,7 @@ def _analyze(files: tuple[str, ...], config: str | None, lenient: bool, affinity
 @STRICT
 @WEB_SERVER
 @JOBS
+@MAX_RECORD
 @output_options
 def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affinity_miss: str, lenient: bool,
                     strict: bool) -> None:
@@ -430,6 +488,7 @@ def analyze_command(files: tuple[str, ...], config: str | None, fmt: str, affini
 @STRICT
 @WEB_SERVER
 @JOBS
+@MAX_RECORD
 @output_options
 def session(session_id: str, files: tuple[str, ...], config: str | None, affinity_miss: str, lenient: bool,
             strict: bool) -> None:
@@ -497,7 +556,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, OutputError):
             _quiet_stdout()
         return int(exc.code)
-    except click.exceptions.Abort:
+    except (click.exceptions.Abort, _Interrupted):
         _error("aborted")
         return 130
     except click.exceptions.NoArgsIsHelpError as exc:

@@ -14,21 +14,32 @@ from tracelens.parse.bulk import BulkParser
 from tracelens.parse.events import Event
 from tracelens.parse.parser import RecordParser, parse_records
 from tracelens.parse.summary import ParseSummary
-from tracelens.read.reader import ReadStats, check_inputs, plain_ranges, read_blocks, read_range, read_records
+from tracelens.read.reader import (
+    MAX_RECORD_BYTES,
+    ReadStats,
+    check_inputs,
+    plain_ranges,
+    read_blocks,
+    read_range,
+    read_records,
+)
 
 
-def iter_events(paths: Sequence[str], stats: ReadStats, *, lenient: bool = False) -> Iterator[Event]:
+def iter_events(paths: Sequence[str], stats: ReadStats, *, lenient: bool = False,
+                max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[Event]:
     """Every record of ``paths`` as a typed event, in input order.
 
     Raises :class:`tracelens.errors.InputError` before yielding anything when a path cannot be
-    opened at all; ``stats`` fills in while the iterator is consumed.
+    opened at all; ``stats`` fills in while the iterator is consumed. A line longer than
+    ``max_record_bytes`` is an unparsed record (``line too long``) holding its start only.
     """
     check_inputs(paths)
-    return parse_records(read_records(paths, stats, lenient=lenient), lenient=lenient)
+    records = read_records(paths, stats, lenient=lenient, max_record_bytes=max_record_bytes)
+    return parse_records(records, lenient=lenient)
 
 
 def count_records(paths: Sequence[str], stats: ReadStats, summary: ParseSummary, *, lenient: bool = False,
-                  jobs: int = 1) -> None:
+                  jobs: int = 1, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
     """Count every record by kind (``parse --summary``): only unparsed records are built, as examples.
 
     With ``jobs`` > 1, a large plain file is split into byte ranges of whole lines counted by worker
@@ -40,26 +51,27 @@ def count_records(paths: Sequence[str], stats: ReadStats, summary: ParseSummary,
         for path in paths:
             ranges = plain_ranges(path, jobs, parallel.MIN_SPLIT_BYTES) if jobs > 1 else None
             if ranges is None:
-                for block in read_blocks([path], stats):
+                for block in read_blocks([path], stats, max_record_bytes=max_record_bytes):
                     bulk.count(block, summary, stats)
                 continue
             stats.files.append(path)
             offset = 0  # the lines of this file before the range (a file given twice is numbered from 1 again)
-            for part_summary, part_stats in parallel.run_tasks(_count_range, [(path, a, b) for a, b in ranges], jobs):
+            tasks = [(path, a, b, max_record_bytes) for a, b in ranges]
+            for part_summary, part_stats in parallel.run_tasks(_count_range, tasks, jobs):
                 summary.add_range(part_summary, offset)
                 stats.add_range(part_stats, path, offset)
                 offset += part_stats.lines_by_file.get(path, 0)
         return
     parser = RecordParser(lenient=lenient)
     wanted = frozenset({ev.Unparsed})
-    for raw in read_records(paths, stats, lenient=lenient):
+    for raw in read_records(paths, stats, lenient=lenient, max_record_bytes=max_record_bytes):
         summary.add_result(parser.parse_or_kind(raw, wanted), raw.file)
 
 
-def _count_range(path: str, start: int, end: int) -> tuple[ParseSummary, ReadStats]:
+def _count_range(path: str, start: int, end: int, max_record_bytes: int) -> tuple[ParseSummary, ReadStats]:
     """One worker's part of ``parse --summary``: the records of bytes ``start`` to ``end``."""
     stats, summary, bulk = ReadStats(), ParseSummary(), BulkParser()
-    for block in read_range(path, start, end, stats):
+    for block in read_range(path, start, end, stats, max_record_bytes=max_record_bytes):
         bulk.count(block, summary, stats)
     return summary, stats
 

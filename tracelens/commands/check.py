@@ -16,6 +16,7 @@ from tracelens.cli import (
     CONFIG,
     JOBS,
     LENIENT,
+    MAX_RECORD,
     SEVERITY_CHOICES,
     STRICT,
     WEB_SERVER,
@@ -86,6 +87,7 @@ class Setting:
 @STRICT
 @WEB_SERVER
 @JOBS
+@MAX_RECORD
 @output_options
 def check(files: tuple[str, ...], config: str | None, fail_on: str | None, select: tuple[str, ...],
           extend_select: tuple[str, ...], ignore: tuple[str, ...], extend_ignore: tuple[str, ...], fmt: str | None,

@@ -14,10 +14,12 @@ from tracelens.cli import (
     FILES,
     JOBS,
     LENIENT,
+    MAX_RECORD,
     QUIET,
     STRICT,
     WEB_SERVER,
     _analyze,
+    _max_record_bytes,
     cli,
     log_set,
     refuse_unparsed,
@@ -48,6 +50,7 @@ STDOUT_FORMATS = ("csv", "jsonl")  # reporters.export.STDOUT_FORMATS (checked by
 @STRICT
 @WEB_SERVER
 @JOBS
+@MAX_RECORD
 @QUIET
 @COLOR
 def export_command(files: tuple[str, ...], table: str, out: str, fmt: str | None, config: str | None,
@@ -66,7 +69,7 @@ def export_command(files: tuple[str, ...], table: str, out: str, fmt: str | None
     if table == "events":
         stats = ReadStats()
         # a missing file fails here, before OUT is opened
-        events = iter_events(log_set(files).paths, stats, lenient=lenient)
+        events = iter_events(log_set(files).paths, stats, lenient=lenient, max_record_bytes=_max_record_bytes())
         with writing("standard output" if to.path is None else out):
             rows = exporter.write_events(_not_empty(events, stats, strict), to)
     else:

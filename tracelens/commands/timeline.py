@@ -13,6 +13,7 @@ from tracelens.cli import (
     FILES,
     JOBS,
     LENIENT,
+    MAX_RECORD,
     STRICT,
     WEB_SERVER,
     _analyze,
@@ -66,6 +67,7 @@ def parse_when(value: str | None, option: str) -> datetime | time | None:
 @STRICT
 @WEB_SERVER
 @JOBS
+@MAX_RECORD
 @output_options
 def timeline(files: tuple[str, ...], config: str | None, pid: str | None, session_id: str | None,
              member: str | None, since: str | None, until: str | None, width: int | None, affinity_miss: str,

@@ -169,7 +169,7 @@ class BulkParser:
         file = block.file
         if block.text is None:
             for lineno, text in enumerate(block.lines or (), block.first_line):
-                for raw in line_records(file, lineno, text, stats):
+                for raw in line_records(file, lineno, text, stats, block.cut):
                     result = self._one(raw, wanted, opens, touch)
                     if keep is None or keep(_pid_of(result)):
                         yield result, lineno

@@ -121,12 +121,14 @@ class RecordParser:
     def _split(self, raw: RawRecord) -> FastRecord | None:
         """The fast path's split, or None when the record needs the LALR parser (or is damaged)."""
         text = raw.text
-        if self._fast is None or not text.startswith("[") or "\x00" in text:
+        if self._fast is None or not text.startswith("[") or "\x00" in text or raw.cut:
             return None
         return self._fast.split(text)
 
     def _slow(self, raw: RawRecord) -> ev.Event:
         """The LALR parser: the reference, and the path for everything the fast path leaves."""
+        if raw.cut:
+            return too_long(raw)
         if "\x00" in raw.text:
             return _with_nul(raw)
         try:
@@ -161,6 +163,17 @@ class RecordParser:
         except (LarkError, ValueError):
             return None
         return payload
+
+
+def too_long(raw: RawRecord) -> ev.Unparsed:
+    """A line longer than the record limit (``--max-record-bytes``): never a record, whatever its start.
+
+    NOTE: the plug-in's longest records (a request's headers, a long cookie) are a few KiB; a line of
+    megabytes is damage (a zero-filled block without a line end, two captures run together), and
+    the reader kept only its start.
+    """
+    return ev.Unparsed(raw.file, raw.line, None, None, None, None, None, None,
+                       reason=f"line too long: {raw.cut} bytes", text=raw.text)
 
 
 def _with_nul(raw: RawRecord) -> ev.Unparsed:

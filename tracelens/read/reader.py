@@ -13,14 +13,16 @@ produced.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any, BinaryIO, NamedTuple
+from typing import Any, BinaryIO, NamedTuple, cast
 
 from tracelens.errors import InputError
 from tracelens.parse.grammar import header_regex, record_start_regex
@@ -29,17 +31,29 @@ STDIN = "-"
 _GZIP_MAGIC = b"\x1f\x8b"
 _GZIP_SLICE = 4096
 _SNIFF_BYTES = 65536
+#: what the sniff judges a file by: its first MiB, so that a zero-filled head (a crash) is not all it sees
+SAMPLE_BYTES = 1 << 20
 BLOCK_BYTES = 1 << 20  # what the bulk reader decodes and splits at once: its rows are in memory together
-# Text has few control characters; a capture that is mostly control bytes is not a log
+#: ``--max-record-bytes``: a longer line is an unparsed record, and only its first bytes are kept
+MAX_RECORD_BYTES = 1 << 20
+#: what an unparsed record keeps of a line longer than the limit
+KEPT_BYTES = 4096
+# Text has few control characters; a capture whose bytes (NULs aside) are mostly control bytes is not a log
 _BINARY_RATIO = 0.10
-_TEXT_CONTROLS = {9, 10, 12, 13}
+_TEXT_BYTES = bytes([9, 10, 12, 13, *range(32, 256)])
+#: a gzip input that decompresses to more than this many times its compressed size (once past
+#: :data:`GZIP_CHECK_BYTES`) is damage or a decompression bomb, not a log: real plug-in traces compress
+#: 10 to 20 times, and a log repeated verbatim about 130 times
+GZIP_MAX_RATIO = 400
+GZIP_CHECK_BYTES = 64 << 20
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 # compressed formats the reader does not open: named, so that the message says what to do
 _OTHER_COMPRESSION = {b"BZh": "bzip2", b"\xfd7zXZ\x00": "xz", b"PK\x03\x04": "zip", b"\x28\xb5\x2f\xfd": "zstd"}
 
 
 class RawRecord(NamedTuple):
-    """One record's text and where it came from.
+    """One record's text and where it came from; ``cut``: the length in bytes of a line longer than
+    the record limit, of which ``text`` holds only the start (0 for every other record).
 
     NOTE: a NamedTuple rather than a frozen dataclass: one is made per line, and a tuple is built
     in C, several times faster; it is just as immutable.
@@ -48,6 +62,7 @@ class RawRecord(NamedTuple):
     file: str
     line: int
     text: str
+    cut: int = 0
 
 
 @dataclass(slots=True)
@@ -108,14 +123,45 @@ def log_order(files: Sequence[str]) -> Callable[[str, int], tuple[int, str, int]
     return lambda file, line: (rank.get(file, len(rank)), file, line)
 
 
+def is_stream(path: str) -> bool:
+    """Standard input, a FIFO or a character device: an input that can be read only once, from its start."""
+    if path == STDIN:
+        return True
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+
+
 def check_inputs(paths: Iterable[str]) -> None:
-    """Fail early, before any output, when a path cannot be opened; ``-`` may appear once."""
+    """Fail early, before any output, when a path cannot be opened; ``-`` and each FIFO may appear once.
+
+    NOTE: a FIFO or a character device is checked by its status, never opened: opening a FIFO and
+    closing it again takes its writer's data (the writer dies of SIGPIPE) and leaves the real read
+    waiting for a writer that is gone. Like standard input, such an input is read once.
+    """
     seen_stdin = False
+    seen_streams: set[tuple[int, int]] = set()
     for path in paths:
         if path == STDIN:
             if seen_stdin:
                 raise InputError("standard input (-) can be read only once")
             seen_stdin = True
+            continue
+        try:
+            status = os.stat(path)
+        except FileNotFoundError:
+            raise InputError(f"{path}: no such file") from None
+        except OSError:
+            status = None  # let the open below say why
+        if status is not None and (stat.S_ISFIFO(status.st_mode) or stat.S_ISCHR(status.st_mode)):
+            if not os.access(path, os.R_OK):
+                raise InputError(f"{path}: permission denied")
+            key = (status.st_dev, status.st_ino)
+            if key in seen_streams:
+                raise InputError(f"{path}: a pipe or device can be read only once")
+            seen_streams.add(key)
             continue
         _, stream = _open(path)
         stream.close()
@@ -127,57 +173,71 @@ class _Gunzip(io.RawIOBase):
     ``gzip.GzipFile`` raises before handing out the last buffer of a truncated file; a copy taken
     while the web server was still writing is exactly that, so this reader decompresses with zlib
     itself (several members too) and records the damage instead.
+
+    NOTE: compressed data is decompressed a slice of :data:`_GZIP_SLICE` bytes at a time, as the
+    reader asks for more, so that what is held decompressed stays a few MiB whatever the ratio (a
+    64 KiB chunk of compressed zeros is 64 MiB); and past :data:`GZIP_CHECK_BYTES` a ratio above
+    :data:`GZIP_MAX_RATIO` stops the read as damage instead of decompressing a bomb for hours.
     """
 
     def __init__(self, raw: BinaryIO, name: str, damage: list[str]) -> None:
         self._raw, self._name, self._damage = raw, name, damage
         self._z = zlib.decompressobj(16 + zlib.MAX_WBITS)
         self._pending = b""
+        self._input = b""  # compressed bytes read and not yet decompressed
         self._done = False
+        self._compressed = 0
+        self._decompressed = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
         while not self._pending and not self._done:
-            chunk = self._raw.read(65536)
-            try:
-                if not chunk:
+            if not self._input:
+                self._input = self._raw.read(65536)
+                if not self._input:
                     self._done = True
                     self._pending = self._z.flush()
                     if not self._z.eof:
                         self._damage.append(f"{self._name}: compressed data ends early")
                     break
-                self._pending = self._decompress(chunk)
+            piece, self._input = self._input[:_GZIP_SLICE], self._input[_GZIP_SLICE:]
+            self._compressed += len(piece)
+            try:
+                self._pending = self._decompress(piece)
             except zlib.error as exc:
                 self._damage.append(f"{self._name}: compressed data is corrupt ({exc})")
+                self._done = True
+            self._decompressed += len(self._pending)
+            if self._decompressed > GZIP_CHECK_BYTES and self._decompressed > GZIP_MAX_RATIO * self._compressed:
+                mib, kib = self._decompressed >> 20, self._compressed >> 10
+                self._damage.append(f"{self._name}: decompresses to more than {GZIP_MAX_RATIO} times its size "
+                                    f"({mib} MiB from {kib} KiB), not a log: read stopped there")
                 self._done = True
         n = min(len(buffer), len(self._pending))
         buffer[:n] = self._pending[:n]
         self._pending = self._pending[n:]
         return n
 
-    def _decompress(self, chunk: bytes) -> bytes:
-        """``chunk`` decompressed, a slice at a time; at corrupt data, what came before it is kept.
+    def _decompress(self, piece: bytes) -> bytes:
+        """``piece`` decompressed; at corrupt data, what came before it is kept.
 
-        NOTE: ``decompress`` raises without returning what it decompressed before the error, so one
-        call per 64 KiB chunk lost up to 64 KiB of compressed log (half a megabyte of lines) before a
-        corruption. Each slice is fed to a copy first; the slice that fails is fed again byte by byte.
+        NOTE: ``decompress`` raises without returning what it decompressed before the error. Each slice
+        is fed to a copy first; the slice that fails is fed again byte by byte.
         """
+        saved = self._z.copy()
+        try:
+            return self._member(piece)
+        except zlib.error:
+            self._z = saved
         out = []
-        for start in range(0, len(chunk), _GZIP_SLICE):
-            piece = chunk[start:start + _GZIP_SLICE]
-            saved = self._z.copy()
+        for i in range(len(piece)):
             try:
-                out.append(self._member(piece))
+                out.append(self._member(piece[i:i + 1]))
             except zlib.error:
-                self._z = saved
-                for i in range(len(piece)):
-                    try:
-                        out.append(self._member(piece[i:i + 1]))
-                    except zlib.error:
-                        self._pending = b"".join(out)
-                        raise
+                self._pending = b"".join(out)
+                raise
         return b"".join(out)
 
     def _member(self, data: bytes) -> bytes:
@@ -189,59 +249,144 @@ class _Gunzip(io.RawIOBase):
         return out
 
 
-def _sniff(name: str, stream: BinaryIO, damage: list[str]) -> tuple[BinaryIO, str, str]:
+class _Prefixed(io.RawIOBase):
+    """``head`` (bytes already read from ``rest``), then the rest of ``rest``: a stream read once (a pipe,
+    decompressed data) as if the sniff had not taken its first bytes."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = cast(io.BufferedIOBase, rest)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._head:
+            n = min(len(buffer), len(self._head))
+            buffer[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._rest.readinto(buffer)
+
+
+class Sniffed(NamedTuple):
+    """An input ready to read: its bytes (decompressed), their encoding and line end, and whether
+    they were decompressed (gzip)."""
+
+    data: BinaryIO
+    encoding: str
+    newline: str
+    decompressed: bool
+
+
+def _sample(stream: BinaryIO) -> tuple[bytes, BinaryIO]:
+    """The first :data:`SAMPLE_BYTES` of ``stream``, and a stream that still gives every byte."""
+    if stream.seekable():
+        at = stream.tell()
+        head = stream.read(SAMPLE_BYTES)
+        stream.seek(at)
+        return head, stream
+    head = stream.read(SAMPLE_BYTES)
+    return head, io.BufferedReader(_Prefixed(head, stream), _SNIFF_BYTES)
+
+
+def _sniff(name: str, stream: BinaryIO, damage: list[str]) -> Sniffed:
     """Decompress gzip by its magic number, and refuse what is plainly not text; also the text's encoding
     and its line end (CR alone for classic Mac text: CRs and no LF in the head).
 
-    NOTE: ``peek`` never returns more than the reader's buffer holds, so files are opened with a buffer
-    as large as the sniff (standard input keeps its own): with the default 8 KiB, a zero-filled block
-    near the start of a good log (a crash, a copy taken while the file was written) was most of what
-    the sniff saw, and the log was refused as binary. A head with a record header is a log, whatever
-    else it holds.
+    NOTE: the judgement is made on the first MiB (:data:`SAMPLE_BYTES`), NULs set aside: a zero-filled
+    block at the head of a good log (a crash, a copy taken while the file was written) once made the
+    whole log "binary" when the sniff looked at 64 KiB. A sample with a record header is a log,
+    whatever else it holds; a sample of nothing but NULs is not.
     """
-    buffered = stream if isinstance(stream, io.BufferedReader) else io.BufferedReader(stream)  # type: ignore[type-var]
-    head = buffered.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
-    if head[:2] == _GZIP_MAGIC:
-        inner = io.BufferedReader(_Gunzip(buffered, name, damage), _SNIFF_BYTES)
-        head = inner.peek(_SNIFF_BYTES)[:_SNIFF_BYTES]
+    head, data = _sample(stream)
+    decompressed = head[:2] == _GZIP_MAGIC
+    if decompressed:
+        buffered = data if isinstance(data, io.BufferedReader) else io.BufferedReader(data)  # type: ignore[type-var]
+        head, data = _sample(io.BufferedReader(_Gunzip(buffered, name, damage), _SNIFF_BYTES))
         if not head and damage:
             raise InputError(f"{name}: not a readable gzip file ({damage[-1].split(': ', 1)[-1]})")
-        buffered = inner
     if head[:2] in _UTF16_BOMS:
-        return buffered, "utf-16", "\n"  # every other byte is NUL: not binary, and not UTF-8 either
+        return Sniffed(data, "utf-16", "\n", decompressed)  # every other byte is NUL: not binary, nor UTF-8
+    utf16 = _utf16_without_bom(head)
+    if utf16 is not None:
+        return Sniffed(data, utf16, "\n", decompressed)
     for magic, kind in _OTHER_COMPRESSION.items():
         if head.startswith(magic):
             raise InputError(f"{name}: {kind}-compressed data, not a plug-in log: decompress it first "
                              "(only gzip is read directly)")
-    if head and header_regex().search(head.decode("latin-1")) is None:
-        # a log has record headers; only a file without any is judged by its control bytes
-        controls = sum(1 for b in head if b < 32 and b not in _TEXT_CONTROLS)
-        if controls / len(head) > _BINARY_RATIO:
-            raise InputError(f"{name}: binary data, not a plug-in log")
+    if head and _binary(head):
+        raise InputError(f"{name}: binary data, not a plug-in log")
     newline = "\r" if b"\r" in head and b"\n" not in head else "\n"
-    return buffered, "utf-8-sig", newline  # -sig: a byte-order mark (Windows editors write one) is not text
+    return Sniffed(data, "utf-8-sig", newline, decompressed)  # -sig: a byte-order mark is not text
+
+
+def _binary(sample: bytes) -> bool:
+    """Whether a sample is not text: nothing but NULs, or (without a record header) more than
+    :data:`_BINARY_RATIO` control bytes among the bytes that are not NUL."""
+    text = sample.replace(b"\x00", b"")
+    if not text:
+        return True
+    if header_regex().search(text.decode("latin-1")) is not None:
+        return False  # a log has record headers; only a file without any is judged by its control bytes
+    controls = len(text.translate(None, _TEXT_BYTES))
+    return controls / len(text) > _BINARY_RATIO
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """``utf-16-le`` or ``utf-16-be`` for ASCII text saved as UTF-16 without a byte-order mark (every
+    other byte NUL, the others not), else None."""
+    skip = len(sample) - len(sample.lstrip(b"\x00"))
+    probe = sample[skip - skip % 2:][:4096]  # a zero-filled head skipped, pairs kept aligned
+    if len(probe) < 8:
+        return None
+    even, odd = probe[0::2], probe[1::2]
+    for text, zeros, codec in ((even, odd, "utf-16-le"), (odd, even, "utf-16-be")):
+        if zeros.count(0) >= 0.95 * len(zeros) and text.count(0) <= 0.05 * len(text):
+            return codec
+    return None
 
 
 def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats, encoding: str = "utf-8-sig",
-                    newline: str = "\n") -> Iterator[tuple[int, str]]:
-    """Numbered lines without their line end. UTF-8 is decoded in C; a line that is not UTF-8 (its
-    bytes come back as surrogates) is read again as Latin-1, the usual other encoding of these logs."""
+                    newline: str = "\n", max_record: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, str, int]]:
+    """Numbered lines without their line end, with the length in bytes of a line longer than
+    ``max_record`` (its start only is given) or 0. UTF-8 is decoded in C; a line that is not UTF-8 (its
+    bytes come back as surrogates) is read again as Latin-1, the usual other encoding of these logs.
+
+    NOTE: lines are read with a limit (``readline(size)``), so that a line that never ends (a stream of
+    NULs, a damaged capture) costs :data:`KEPT_BYTES` of memory, not its length.
+    """
     errors = "surrogateescape" if encoding.startswith("utf-8") else "replace"
     text = io.TextIOWrapper(stream, encoding=encoding, errors=errors, newline=newline)
     lineno = 0
+    # characters, not bytes: a line of more than max_record characters has more than max_record bytes;
+    # one with fewer characters but more bytes (multibyte text) is measured below
+    # (+2: room for a CR LF line end)
+    lines = iter(functools.partial(text.readline, max_record + 2), "")
     try:
-        for line in text:
+        for line in lines:
             lineno += 1
-            stats.bytes_read += len(line)  # characters: equal to bytes for the ASCII of these logs
+            size = len(line)
+            cut = 0
             if not line.isascii():
                 data = line.encode("utf-8", "surrogateescape")
-                stats.bytes_read += len(data) - len(line)  # the bytes of the UTF-8 text, as the bulk reader counts
+                size = len(data)
                 try:
                     line.encode("utf-8")
                 except UnicodeEncodeError:
                     line = data.decode("latin-1")
                     stats.latin1_lines += 1
-            yield lineno, line.rstrip("\r\n")
+            if size > max_record and size - (len(line) - len(line.rstrip("\r\n"))) > max_record:
+                last = line
+                kept = line.encode("utf-8", "surrogateescape")[:KEPT_BYTES]
+                while last and not last.endswith(newline):  # the rest of the line: counted, not kept
+                    more = text.readline(_SNIFF_BYTES)
+                    size += len(more) if more.isascii() else len(more.encode("utf-8", "surrogateescape"))
+                    last = (last[-1:] + more) if more else ""
+                line = _kept(kept)
+                cut = size - (len(last) - len(last.rstrip("\r\n")))  # the line's own bytes, without its end
+            stats.bytes_read += size
+            yield lineno, line.rstrip("\r\n"), cut
     except OSError as exc:
         stats.damage.append(f"{name}: read error after line {lineno} ({exc})")
     finally:
@@ -250,6 +395,17 @@ def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats, encoding: str
         # the generator that opened it; there is nothing left to detach then
         with contextlib.suppress(ValueError):
             text.detach()
+
+
+def _kept(start: bytes) -> str:
+    """The start of a line cut at the record limit, decoded as a whole line is (a character cut in two
+    at the end dropped)."""
+    try:
+        return start.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start >= len(start) - 3:
+            return start[:exc.start].decode("utf-8")
+        return start.decode("latin-1")
 
 
 def _split(line: str) -> list[str]:
@@ -272,6 +428,8 @@ class Block(NamedTuple):
     ``text`` (clean UTF-8 without CR or NUL, every line ending in ``\\n``) is handed over whole, for the
     parse stage to split in one regular-expression pass; otherwise ``lines`` holds the decoded lines
     without their line ends, as :func:`read_records` decodes them. ``line_count``: how many lines.
+    ``cut``: for a block of the one line longer than the record limit, its length in bytes (``lines``
+    holds its start); else 0.
     """
 
     file: str
@@ -279,10 +437,14 @@ class Block(NamedTuple):
     text: str | None
     lines: list[str] | None
     line_count: int
+    cut: int = 0
 
 
-def line_records(name: str, lineno: int, text: str, stats: ReadStats) -> list[RawRecord]:
-    """The records of one decoded physical line: none for a blank line, several for interleaved ones."""
+def line_records(name: str, lineno: int, text: str, stats: ReadStats, cut: int = 0) -> list[RawRecord]:
+    """The records of one decoded physical line: none for a blank line, several for interleaved ones;
+    one record, not split, for a line longer than the record limit (``cut``: its length in bytes)."""
+    if cut:
+        return [RawRecord(name, lineno, text, cut)]
     if not text or text.isspace():
         stats.blank_lines += 1
         return []
@@ -293,23 +455,26 @@ def line_records(name: str, lineno: int, text: str, stats: ReadStats) -> list[Ra
     return [RawRecord(name, lineno, piece) for piece in pieces]
 
 
-def read_blocks(paths: Iterable[str], stats: ReadStats, block_bytes: int = BLOCK_BYTES) -> Iterator[Block]:
+def read_blocks(paths: Iterable[str], stats: ReadStats, block_bytes: int = BLOCK_BYTES, *,
+                max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[Block]:
     """Every line of every file as :class:`Block` s, for the bulk parse (strict mode only).
 
     The same lines, numbers and decoding as :func:`read_records`, a block at a time: the per-line
     reader costs a Python iteration per line before anything is parsed, about as much as the
     header split itself. Blank lines and interleaved records are counted by :func:`line_records`,
-    which the parse stage calls for every line that is not a plain record.
+    which the parse stage calls for every line that is not a plain record. A line longer than
+    ``max_record_bytes`` is a block of its own (see :attr:`Block.cut`).
     """
     for path in paths:
         name, stream = _open(path)
         stats.files.append(name)
         try:
-            data, encoding, newline = _sniff(name, stream, stats.damage)
+            data, encoding, newline, _ = _sniff(name, stream, stats.damage)
             if encoding != "utf-8-sig" or newline != "\n":
-                yield from _line_blocks(name, _physical_lines(name, data, stats, encoding, newline), stats)
+                lines = _physical_lines(name, data, stats, encoding, newline, max_record_bytes)
+                yield from _line_blocks(name, lines, stats)
             else:
-                yield from _byte_blocks(name, data, stats, block_bytes)
+                yield from _byte_blocks(name, data, stats, block_bytes, max_record=max_record_bytes)
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
@@ -318,21 +483,24 @@ def read_blocks(paths: Iterable[str], stats: ReadStats, block_bytes: int = BLOCK
 def plain_ranges(path: str, parts: int, min_bytes: int) -> list[tuple[int, int]] | None:
     """Byte ranges of whole lines that split a plain UTF-8 file in ``parts``, for parallel counting.
 
-    None when the file is not split: standard input, gzip, UTF-16 or CR-only text, or a file smaller
-    than ``min_bytes``. Raises :class:`InputError` as :func:`read_blocks` would for an unusable file.
+    None when the file is not split: standard input, a FIFO or device, gzip, UTF-16 or CR-only text,
+    or a file smaller than ``min_bytes``. Raises :class:`InputError` as :func:`read_blocks` would for
+    an unusable file.
     """
-    if parts < 2 or path == STDIN or os.path.isdir(path) or os.path.getsize(path) < min_bytes:
+    if parts < 2 or is_stream(path) or not os.path.isfile(path) or os.path.getsize(path) < min_bytes:
         return None
     name, stream = _open(path)
     try:
-        data, encoding, newline = _sniff(name, stream, [])
-        if data is not stream or encoding != "utf-8-sig" or newline != "\n":
+        _, encoding, newline, decompressed = _sniff(name, stream, [])
+        if decompressed or encoding != "utf-8-sig" or newline != "\n":
             return None  # decompressed (gzip), UTF-16 or CR-only: read by one process
         size = os.path.getsize(path)
         cuts = [0]
         for i in range(1, parts):
             stream.seek(max(size * i // parts - 1, cuts[-1]))
-            stream.readline()  # to the start of the next line
+            # to the start of the next line; a line longer than the record limit is skipped a block at a time
+            while (piece := stream.readline(BLOCK_BYTES)) and not piece.endswith(b"\n"):
+                pass
             cuts.append(max(stream.tell(), cuts[-1]))
         cuts.append(size)
         return [(a, b) for a, b in pairwise(cuts) if b > a]
@@ -341,28 +509,39 @@ def plain_ranges(path: str, parts: int, min_bytes: int) -> list[tuple[int, int]]
 
 
 def head_text(path: str, size: int) -> str:
-    """The first ``size`` bytes of a log (decompressed), as Latin-1 text; empty for standard input."""
-    if path == STDIN:
+    """The first ``size`` bytes of a log (decompressed), as Latin-1 text; empty for an input read once
+    (standard input, a FIFO)."""
+    if is_stream(path):
         return ""
     name, stream = _open(path)
     try:
-        data, _, _ = _sniff(name, stream, [])
+        data = _sniff(name, stream, []).data
         return data.read(size).decode("latin-1")
     finally:
         stream.close()
 
 
-def read_range(path: str, start: int, end: int, stats: ReadStats) -> Iterator[Block]:
+def read_range(path: str, start: int, end: int, stats: ReadStats, *,
+               max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[Block]:
     """The blocks of bytes ``start`` to ``end`` of a file split by :func:`plain_ranges`, lines numbered from 1."""
     with open(path, "rb") as stream:
         stream.seek(start)
-        yield from _byte_blocks(path, stream, stats, BLOCK_BYTES, limit=end - start, at_start=start == 0)
+        yield from _byte_blocks(path, stream, stats, BLOCK_BYTES, limit=end - start, at_start=start == 0,
+                                max_record=max_record_bytes)
 
 
-def _line_blocks(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) -> Iterator[Block]:
+def _line_blocks(name: str, lines: Iterator[tuple[int, str, int]], stats: ReadStats) -> Iterator[Block]:
     batch: list[str] = []
     first = 1
-    for lineno, text in lines:
+    for lineno, text, cut in lines:
+        if cut:
+            if batch:
+                stats.physical_lines += len(batch)
+                yield Block(name, first, None, batch, len(batch))
+                batch = []
+            stats.physical_lines += 1
+            yield Block(name, lineno, None, [text], 1, cut)
+            continue
         if not batch:
             first = lineno
         batch.append(text)
@@ -376,26 +555,34 @@ def _line_blocks(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) 
 
 
 def _byte_blocks(name: str, data: BinaryIO, stats: ReadStats, block_bytes: int,
-                 limit: int | None = None, at_start: bool = True) -> Iterator[Block]:
+                 limit: int | None = None, at_start: bool = True,
+                 max_record: int = MAX_RECORD_BYTES) -> Iterator[Block]:
     """Blocks of whole lines read from ``data`` (at most ``limit`` bytes), numbered from 1.
 
-    ``at_start``: ``data`` starts at the file's start, where a byte-order mark may be.
+    ``at_start``: ``data`` starts at the file's start, where a byte-order mark may be. A line longer
+    than ``max_record`` bytes is a block of its own, with its start only: a line that never ends is
+    read through without being held (see :func:`_skip_line`).
     """
     lineno = 0
     rest = b""
     remaining = limit
+
+    def read(size: int) -> bytes:
+        nonlocal remaining
+        if remaining is not None:
+            size = min(size, remaining)
+        chunk = data.read(size) if size > 0 else b""
+        if remaining is not None:
+            remaining -= len(chunk)
+        return chunk
+
     try:
         if at_start:
-            rest = data.read(3) if remaining is None else data.read(min(3, remaining))
-            if remaining is not None:
-                remaining -= len(rest)
+            rest = read(3)
             if rest == b"\xef\xbb\xbf":
                 rest = b""  # a byte-order mark starts the file, not its first line
         while True:
-            size = block_bytes if remaining is None else min(block_bytes, remaining)
-            chunk = data.read(size) if size > 0 else b""
-            if remaining is not None:
-                remaining -= len(chunk)
+            chunk = read(block_bytes)
             if not chunk:
                 if not rest:
                     break
@@ -406,21 +593,82 @@ def _byte_blocks(name: str, data: BinaryIO, stats: ReadStats, block_bytes: int,
                 chunk, last, added = rest + chunk, False, False
                 cut = chunk.rfind(b"\n") + 1
                 if cut == 0:
+                    if len(chunk) > max_record + 1:
+                        # a line longer than the limit and not ended yet: its start kept, the rest skipped
+                        size, end, after = _skip_line(chunk, read)
+                        stats.bytes_read += size + end
+                        lineno += 1
+                        stats.physical_lines += 1
+                        yield _cut_block(name, lineno, chunk, size)
+                        if after is None:
+                            break
+                        rest = after
+                        continue
                     rest = chunk
                     continue
                 chunk, rest = chunk[:cut], chunk[cut:]
-            count = chunk.count(b"\n")
             stats.bytes_read += len(chunk) - added
-            block = _decoded(name, lineno + 1, chunk, count, stats)
-            lineno += count
-            stats.physical_lines += count
-            yield block
+            for piece, count, size in _long_lines(chunk, max_record):
+                if size:
+                    yield _cut_block(name, lineno + 1, piece, size)
+                else:
+                    yield _decoded(name, lineno + 1, piece, count, stats)
+                lineno += count
+                stats.physical_lines += count
             if last:
                 break
     except OSError as exc:
         stats.damage.append(f"{name}: read error after line {lineno} ({exc})")
     finally:
         stats.lines_by_file[name] = lineno
+
+
+def _skip_line(start: bytes, read: Callable[[int], bytes]) -> tuple[int, int, bytes | None]:
+    """Read through the line that ``start`` begins (no LF in it): its length in bytes without its line
+    end, the length of that line end, and what follows it (None at the end of the input)."""
+    size = len(start)
+    previous = start[-1:]
+    while True:
+        chunk = read(BLOCK_BYTES)
+        if not chunk:
+            return size, 0, None
+        end = chunk.find(b"\n")
+        if end >= 0:
+            cr = (chunk[end - 1:end] if end else previous) == b"\r"
+            return size + end - cr, 1 + cr, chunk[end + 1:]
+        size += len(chunk)
+        previous = chunk[-1:]
+
+
+def _long_lines(chunk: bytes, max_record: int) -> Iterator[tuple[bytes, int, int]]:
+    """``chunk`` (whole lines) in pieces: ``(bytes, lines, 0)`` for runs of lines within the limit and
+    ``(start of the line, 1, length)`` for each line longer than ``max_record``.
+
+    NOTE: a line longer than the limit covers a multiple of the limit, so only the lines around
+    those offsets are measured: two searches per MiB, not one per line.
+    """
+    if len(chunk) <= max_record + 1:
+        yield chunk, chunk.count(b"\n"), 0
+        return
+    done = 0
+    probe = max_record
+    while probe < len(chunk):
+        begin = chunk.rfind(b"\n", 0, probe) + 1
+        end = chunk.find(b"\n", probe)
+        size = end - begin - (1 if end > begin and chunk[end - 1] == 0x0D else 0)
+        if size > max_record:
+            if begin > done:
+                yield chunk[done:begin], chunk.count(b"\n", done, begin), 0
+            yield chunk[begin:begin + min(KEPT_BYTES, size)], 1, size
+            done = end + 1
+        probe = max(probe + max_record, end + 1)
+    if done < len(chunk):
+        yield chunk[done:], chunk.count(b"\n", done), 0
+
+
+def _cut_block(name: str, lineno: int, start: bytes, size: int) -> Block:
+    """The block of one line longer than the record limit: its first :data:`KEPT_BYTES`, and its length."""
+    return Block(name, lineno, None, [_kept(start[:KEPT_BYTES]).rstrip("\r\n")], 1, size)
 
 
 def _decoded(name: str, first: int, chunk: bytes, count: int, stats: ReadStats) -> Block:
@@ -440,16 +688,17 @@ def _decoded(name: str, first: int, chunk: bytes, count: int, stats: ReadStats) 
     return Block(name, first, None, lines, count)
 
 
-def read_records(paths: Iterable[str], stats: ReadStats, lenient: bool = False) -> Iterator[RawRecord]:
+def read_records(paths: Iterable[str], stats: ReadStats, lenient: bool = False, *,
+                 max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[RawRecord]:
     """Every record of every file, in file order; raises :class:`InputError` for an unusable file."""
     for path in paths:
         name, stream = _open(path)
         stats.files.append(name)
         try:
-            data, encoding, newline = _sniff(name, stream, stats.damage)
-            lines = _physical_lines(name, data, stats, encoding, newline)
+            data, encoding, newline, _ = _sniff(name, stream, stats.damage)
+            lines = _physical_lines(name, data, stats, encoding, newline, max_record_bytes)
             if lenient:
-                yield from _lenient(name, lines, stats)
+                yield from _lenient(name, lines, stats, max_record_bytes)
             else:
                 yield from _strict(name, lines, stats)
         finally:
@@ -457,21 +706,32 @@ def read_records(paths: Iterable[str], stats: ReadStats, lenient: bool = False) 
                 stream.close()
 
 
-def _strict(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) -> Iterator[RawRecord]:
+def _strict(name: str, lines: Iterator[tuple[int, str, int]], stats: ReadStats) -> Iterator[RawRecord]:
     lineno = 0
     try:
-        for lineno, text in lines:
-            yield from line_records(name, lineno, text, stats)
+        for lineno, text, cut in lines:
+            yield from line_records(name, lineno, text, stats, cut)
     finally:
         stats.physical_lines += lineno  # counted once per file, not per line
 
 
-def _lenient(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) -> Iterator[RawRecord]:
-    """Like :func:`_strict`, but a line that starts no record continues the one before (PDF wrapping)."""
+def _lenient(name: str, lines: Iterator[tuple[int, str, int]], stats: ReadStats,
+             max_record: int = MAX_RECORD_BYTES) -> Iterator[RawRecord]:
+    """Like :func:`_strict`, but a line that starts no record continues the one before (PDF wrapping).
+
+    A record joined from more than ``max_record`` bytes of lines keeps its start only, as a line that
+    long does (its ``cut`` says how long it was): many lines that start no record are not held at once.
+    """
     starts = record_start_regex()
     pending: RawRecord | None = None
-    for lineno, text in lines:
+    for lineno, text, cut in lines:
         stats.physical_lines += 1
+        if cut:
+            if pending is not None:
+                yield pending
+            pending = None
+            yield RawRecord(name, lineno, text, cut)
+            continue
         if not text.strip():
             stats.blank_lines += 1
             continue
@@ -480,9 +740,16 @@ def _lenient(name: str, lines: Iterator[tuple[int, str]], stats: ReadStats) -> I
         first = pieces[0]
         if pending is not None and not starts.match(first):
             # the wrapped line lost its break, never a word: one space between the halves
-            pending = RawRecord(pending.file, pending.line, pending.text.rstrip(" ") + " " + first.strip())
+            joined = first.strip()
             stats.joined_lines += 1
             pieces = pieces[1:]
+            if pending.cut:
+                pending = pending._replace(cut=pending.cut + 1 + len(joined.encode("utf-8", "surrogateescape")))
+            else:
+                text = pending.text.rstrip(" ") + " " + joined
+                size = len(text) if text.isascii() else len(text.encode("utf-8", "surrogateescape"))
+                pending = pending._replace(text=text[:KEPT_BYTES], cut=size) if size > max_record else \
+                    pending._replace(text=text)
         for piece in pieces:
             if pending is not None:
                 yield pending
