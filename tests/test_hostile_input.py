@@ -68,7 +68,7 @@ def test_a_line_longer_than_the_limit_is_one_unparsed_record_and_the_analysis_go
     assert acc["lines"] == 191 and acc["typed"] == 190 and acc["unparsed"] == 1 and acc["reconciles"]
     assert {"TL001", "TL002", "TL101"} <= {f["code"] for f in report["findings"]}
     (finding,) = [f for f in report["findings"] if f["code"] == "TL401"]
-    assert f"line too long: {size} bytes" in finding["message"] and finding["evidence"] == [41]
+    assert f"line too long: {size} bytes" in finding["message"] and finding["evidence"] == [f"{path}:41"]
     for args in ([], ["--lenient"]):
         (record,) = unparsed(path, *args)
         assert record["line"] == 41 and record["reason"] == f"line too long: {size} bytes"
@@ -120,30 +120,46 @@ def test_a_joined_documentation_record_is_bounded_too(tmp_path: Path) -> None:
     assert stats.expected_records == 2
 
 
+#: runs ``tracelens ARGS`` as its own child and reports that child's peak memory and CPU time on stderr.
+#: NOTE: a process started straight from the test inherits the test process's memory high-water mark
+#: (Linux keeps ``maxrss`` across fork and exec), so the measured process is started from this small one
+_LAUNCHER = """
+import json, os, subprocess, sys
+child = subprocess.Popen([sys.executable, "-m", "tracelens", *sys.argv[1:]], stderr=subprocess.DEVNULL)
+_, status, usage = os.wait4(child.pid, 0)
+print(json.dumps([usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime]), file=sys.stderr)
+sys.exit(os.waitstatus_to_exitcode(status))
+"""
+
+
 def _peak_rss_mib(args: list[str], feed: Iterator[bytes] | None = None) -> tuple[float, float, int, bytes]:
     """Run ``tracelens ARGS`` (fed ``feed`` on standard input): its peak memory in MiB, its CPU seconds,
     exit code and stdout. Killed after two minutes (CPU time, not the clock, is what is asserted: the
     machine may be shared)."""
-    child = tracelens(*args, stdin=subprocess.PIPE if feed else subprocess.DEVNULL, stdout=subprocess.PIPE,
-                      stderr=subprocess.DEVNULL)
-    watchdog = threading.Timer(120, child.kill)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    launcher = subprocess.Popen([sys.executable, "-c", _LAUNCHER, *args], env=env, start_new_session=True,
+                                stdin=subprocess.PIPE if feed else subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    watchdog = threading.Timer(120, os.killpg, (launcher.pid, signal.SIGKILL))
     watchdog.start()
     out: list[bytes] = []
-    reader_thread = threading.Thread(target=lambda: out.append(child.stdout.read()))  # type: ignore[union-attr]
-    reader_thread.start()
+    reader_thread = threading.Thread(target=lambda: out.extend(launcher.communicate()))
     if feed is not None:
-        assert child.stdin is not None
+        assert launcher.stdin is not None
+        stdin, launcher.stdin = launcher.stdin, None  # fed here, not by communicate()
         try:
+            reader_thread.start()
             for piece in feed:
-                child.stdin.write(piece)
-            child.stdin.close()
+                stdin.write(piece)
+            stdin.close()
         except BrokenPipeError:
             pass
-    _, status, usage = os.wait4(child.pid, 0)
-    watchdog.cancel()
-    child.returncode = os.waitstatus_to_exitcode(status)
+    else:
+        reader_thread.start()
     reader_thread.join()
-    return usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, child.returncode, out[0]
+    watchdog.cancel()
+    peak, cpu = json.loads(out[1].decode().strip().splitlines()[-1])
+    return peak, cpu, launcher.returncode, out[0]
 
 
 def test_a_line_of_hundreds_of_megabytes_on_standard_input_takes_bounded_memory() -> None:

@@ -327,7 +327,7 @@ def _gzip_span(header: re.Pattern[str], path: str) -> tuple[datetime | None, dat
             if first is None:
                 first = _first(header, text[:cut])
             last = _later(last, _last(header, text[:cut]))
-            rest = text[cut:]
+            rest = text[cut:][-_HEAD_BYTES:]  # a line that never ends is not held whole
     if first is None:
         first = _first(header, rest)
     return first, _later(last, _last(header, rest))
@@ -345,7 +345,7 @@ def _tail_time(header: re.Pattern[str], stream: BinaryIO) -> datetime | None:
         text = rest + chunk.decode("latin-1")
         cut = text.rfind("\n") + 1
         last = _later(last, _last(header, text[:cut]))
-        rest = text[cut:]
+        rest = text[cut:][-_HEAD_BYTES:]  # a line that never ends is not held whole
     return _later(last, _last(header, rest))
 
 
