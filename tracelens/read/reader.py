@@ -317,7 +317,10 @@ def _sniff(name: str, stream: BinaryIO, damage: list[str]) -> Sniffed:
                              "(only gzip is read directly)")
     if head and _binary(head):
         raise InputError(f"{name}: binary data, not a plug-in log")
-    newline = "\r" if b"\r" in head and b"\n" not in head else "\n"
+    # the line end is judged on the first 64 KiB, as before the sample grew (a stray LF further on in a
+    # CR-only log stays inside its record)
+    start = head[:_SNIFF_BYTES]
+    newline = "\r" if b"\r" in start and b"\n" not in start else "\n"
     return Sniffed(data, "utf-8-sig", newline, decompressed)  # -sig: a byte-order mark is not text
 
 
