@@ -379,15 +379,18 @@ def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats, encoding: str
                 except UnicodeEncodeError:
                     line = data.decode("latin-1")
                     stats.latin1_lines += 1
-            if size > max_record and size - (len(line) - len(line.rstrip("\r\n"))) > max_record:
+            # readline stops short of its limit without a line end only at the end of the input
+            eof = len(line) < max_record + 2 and not line.endswith(newline)
+            if size > max_record and size - _end_length(line, newline, eof) > max_record:
                 last = line
                 kept = line.encode("utf-8", "surrogateescape")[:KEPT_BYTES]
-                while last and not last.endswith(newline):  # the rest of the line: counted, not kept
+                while not eof and not last.endswith(newline):  # the rest of the line: counted, not kept
                     more = text.readline(_SNIFF_BYTES)
+                    eof = not more
                     size += len(more) if more.isascii() else len(more.encode("utf-8", "surrogateescape"))
-                    last = (last[-1:] + more) if more else ""
+                    last = last[-1:] + more
                 line = _kept(kept)
-                cut = size - (len(last) - len(last.rstrip("\r\n")))  # the line's own bytes, without its end
+                cut = size - _end_length(last, newline, eof)  # the line's own bytes, without its end
             stats.bytes_read += size
             yield lineno, line.rstrip("\r\n"), cut
     except OSError as exc:
@@ -398,6 +401,19 @@ def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats, encoding: str
         # the generator that opened it; there is nothing left to detach then
         with contextlib.suppress(ValueError):
             text.detach()
+
+
+def _end_length(line: str, newline: str, eof: bool = False) -> int:
+    """The length of the line end that ``line`` (or the last characters of a line) ends with: CR LF, the
+    file's line end, or none (a line cut by ``readline``'s limit; CRs inside a line are its text).
+
+    At the end of the input (``eof``) a last CR is the line end, as the bulk reader counts it.
+    """
+    if eof and not line.endswith(newline):
+        return 1 if newline == "\n" and line.endswith("\r") else 0
+    if line.endswith("\r\n"):
+        return 2
+    return 1 if line.endswith(newline) else 0
 
 
 def _kept(start: bytes) -> str:
