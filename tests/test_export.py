@@ -24,8 +24,7 @@ from tracelens.read.reader import ReadStats
 from tracelens.report import Report
 from tracelens.reporters import export as exporter
 from tracelens.reporters import frames
-from tracelens.reporters.json_report import finding_dict
-from tracelens.reporters.records import interval_dict, member_dict, request_dict
+from tracelens.reporters.records import finding_dict, interval_dict, member_dict, request_dict
 from tracelens.routing.replay import Verdict
 
 SAMPLE = SAMPLES / "failover-failback.log"

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tracelens import parallel
 from tracelens.config import topology
@@ -44,6 +45,9 @@ from tracelens.routing.replay import replay
 from tracelens.state import members
 from tracelens.state.clock import ClockWatch
 from tracelens.state.members import MemberTracker
+
+if TYPE_CHECKING:
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no stubs without pandas-stubs
 
 PROGRESS_EVERY = 20_000
 #: The event kinds the analysis reads; every other record is only counted.
@@ -303,7 +307,7 @@ def analyze(
     jobs: int = 1,
     log_set: LogSet | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
-) -> Report:
+) -> Analysis:
     """The whole analysis: reconstruct, replay every request against the routing model, run the rules.
 
     ``paths`` is one log (``"http_plugin.log"``) or several, oldest first. ``config`` is a
@@ -321,8 +325,42 @@ def analyze(
     verdicts = replay(rec.requests, topology, settings)
     ctx = Context(rec.stats, rec.summary, rec.tracker, rec.requests, rec.sessions, verdicts, topology, cfg,
                   trace_clones=rec.facts.logged_clones, time_jumps=tuple(rec.clock.jumps), untracked=rec.untracked)
-    return Report(
+    return Analysis(
         stats=rec.stats, summary=rec.summary, tracker=rec.tracker, requests=rec.requests, sessions=rec.sessions,
         topology=topology, verdicts=verdicts, findings=run_rules(ctx), config=cfg, settings=settings,
         first_time=rec.first_time, last_time=rec.last_time, log_set=rec.log_set,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis(Report):
+    """The report :func:`analyze` returns: the data of :class:`~tracelens.report.Report`, and its tables.
+
+    NOTE: the tables are here, on the API, and not on the report, so that the report stays data that
+    the reporters render (frames are one of them) and never imports a reporter. The import is lazy so
+    that pandas loads only when a table is asked for.
+    """
+
+    def requests_frame(self) -> pd.DataFrame:
+        """One row per request with its verdict and reason (columns: tracelens.reporters.frames)."""
+        from tracelens.reporters import frames
+
+        return frames.table_frame(self, "requests")
+
+    def sessions_frame(self) -> pd.DataFrame:
+        """One row per request of each session: when, where, who served it, and its verdict."""
+        from tracelens.reporters import frames
+
+        return frames.table_frame(self, "sessions")
+
+    def findings_frame(self) -> pd.DataFrame:
+        """One row per finding: code, name, severity, message, where, evidence lines."""
+        from tracelens.reporters import frames
+
+        return frames.table_frame(self, "findings")
+
+    def members_frame(self) -> pd.DataFrame:
+        """One row per (pid, member, down interval); a member never marked down has one row."""
+        from tracelens.reporters import frames
+
+        return frames.table_frame(self, "members")

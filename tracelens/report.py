@@ -1,11 +1,15 @@
-"""Report stage: one object holding the whole analysis, which every reporter renders."""
+"""Report stage: one object holding the whole analysis, which every reporter renders.
+
+NOTE: the report is data only; it imports no reporter, nor pandas, rich or click (an import-linter
+contract in pyproject.toml keeps it so). Its tables as DataFrames are a reporter's
+(:mod:`tracelens.reporters.frames`), offered on the Python API's :class:`tracelens.api.Analysis`.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from tracelens.config.plugin_cfg import PluginConfig
 from tracelens.config.topology import Topology
@@ -18,9 +22,6 @@ from tracelens.requests.sessions import Session
 from tracelens.routing.model import RoutingSettings
 from tracelens.routing.replay import RequestVerdict, Verdict
 from tracelens.state.members import MemberTracker
-
-if TYPE_CHECKING:
-    import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no stubs without pandas-stubs
 
 SCHEMA_VERSION = 2
 
@@ -68,31 +69,3 @@ class Report:
 
     def changed_sessions(self) -> list[Session]:
         return [s for s in self.sessions if s.switches or len(s.members) > 1]
-
-    # NOTE: the report reaches into a reporter here, against the one-way flow, because the tables are
-    # the Python API's (`analyze(...).requests_frame()`); the import is lazy so that pandas loads only
-    # when a table is asked for, never for the command line's other reports.
-
-    def requests_frame(self) -> pd.DataFrame:
-        """One row per request with its verdict and reason (columns: tracelens.reporters.frames)."""
-        from tracelens.reporters import frames
-
-        return frames.table_frame(self, "requests")
-
-    def sessions_frame(self) -> pd.DataFrame:
-        """One row per request of each session: when, where, who served it, and its verdict."""
-        from tracelens.reporters import frames
-
-        return frames.table_frame(self, "sessions")
-
-    def findings_frame(self) -> pd.DataFrame:
-        """One row per finding: code, name, severity, message, where, evidence lines."""
-        from tracelens.reporters import frames
-
-        return frames.table_frame(self, "findings")
-
-    def members_frame(self) -> pd.DataFrame:
-        """One row per (pid, member, down interval); a member never marked down has one row."""
-        from tracelens.reporters import frames
-
-        return frames.table_frame(self, "members")

@@ -8,20 +8,13 @@ from datetime import datetime
 from typing import IO, Any
 
 from tracelens import __version__
-from tracelens.findings.base import Finding
 from tracelens.report import SCHEMA_VERSION, Report
 from tracelens.reporters.jsontext import json_text
-from tracelens.reporters.records import interval_dict, process_keys, session_dict, where
+from tracelens.reporters.records import finding_dict, interval_dict, process_keys, session_dict
 
 
 def _iso(t: datetime | None) -> str | None:
     return t.isoformat() if t is not None else None
-
-
-def finding_dict(f: Finding) -> dict[str, Any]:
-    return {"code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message, "file": f.file,
-            "line": f.line, **process_keys(f.pid), "member": f.member, "session": f.session,
-            "evidence": [where(file, line) for file, line in f.evidence]}
 
 
 def report_dict(report: Report) -> dict[str, Any]:

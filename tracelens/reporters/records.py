@@ -1,10 +1,11 @@
-"""Reporters: requests, sessions and member state as plain JSON-ready dicts (one shape for every format)."""
+"""Reporters: requests, sessions, member state and findings as plain JSON-ready dicts (one shape for every format)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from tracelens.findings.base import Finding
 from tracelens.read.logset import split_process
 from tracelens.requests.assemble import Request
 from tracelens.requests.cookies import SessionCookie
@@ -28,6 +29,13 @@ def where(file: str, line: int) -> str:
 def evidence_text(evidence: tuple[tuple[str, int], ...], with_files: bool) -> str:
     """Evidence for the text outputs: line numbers when the report reads one file, ``file:line`` when several."""
     return ", ".join(where(f, line) if with_files else str(line) for f, line in evidence)
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    """A finding as the JSON report, ``check --format json`` and the findings table show it."""
+    return {"code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message, "file": f.file,
+            "line": f.line, **process_keys(f.pid), "member": f.member, "session": f.session,
+            "evidence": [where(file, line) for file, line in f.evidence]}
 
 
 def _iso(t: datetime | None) -> str | None:
