@@ -7,8 +7,9 @@ from datetime import datetime
 import pytest
 
 from tracelens.parse import events as ev
-from tracelens.parse.grammar import build_parser, grammar_path, header_regex
+from tracelens.parse.grammar import build_parser, grammar_path
 from tracelens.parse.parser import RecordParser
+from tracelens.read import header
 from tracelens.read.reader import RawRecord
 
 H = "[Mon Jun 07 10:15:20 2004] 00001a2c 00000f10 - "
@@ -312,9 +313,18 @@ def test_without_lenient_a_header_less_body_is_unparsed() -> None:
     assert isinstance(parse("TRACE: ws_common: websphereEndRequest: Ending the request"), ev.Unparsed)
 
 
-def test_header_regex_comes_from_the_grammar() -> None:
+def test_header_regex_finds_every_header_of_a_line() -> None:
     line = "[Wed Dec 03 15:40:13 2014] 00000dbc 00000e78 - TRACE: x[11/Sep/2017:18:43:58.84049] 6a 1 - TRACE: y"
-    assert [m.start() for m in header_regex().finditer(line)] == [0, line.index("[11/")]
+    assert [m.start() for m in header.HEADER.finditer(line)] == [0, line.index("[11/")]
+
+
+def test_the_grammar_header_terminals_are_the_readers() -> None:
+    # the reader splits records by tracelens.read.header; the grammar must parse exactly those headers
+    terminals = {t.name: t for t in build_parser().terminals}
+    for name, regex in header.TERMINALS:
+        plain, _, priority = name.partition(".")
+        assert terminals[plain].pattern.to_regexp() == regex
+        assert terminals[plain].priority == int(priority or 0)
 
 
 def test_every_event_kind_is_produced_by_a_real_line() -> None:

@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from tracelens.read.header import header_layout
+
 T = TypeVar("T")
 
 #: ``--jobs`` splits a file only from this size on: below it, starting a worker costs more than it saves.
@@ -146,4 +148,5 @@ def plan_parts(head: str, parts: int) -> dict[str, int]:
     return assigned
 
 
-_PID = re.compile(r"(?m)^\[[^\]\n]*\] (\S+) \S+ - ")
+#: the process id of each record of a head of the log: the header's layout, loose (the plan needs no more)
+_PID = re.compile("(?m)^" + header_layout(r"[^\]\n]*", r"(\S+)", r"\S+"))

@@ -24,7 +24,7 @@ from typing import Any
 
 from tracelens.config.plugin_cfg import DEFAULT_RETRY_INTERVAL, LoadBalance, PluginConfig
 from tracelens.parse import events as ev
-from tracelens.read.reader import log_order
+from tracelens.parse.order import log_order
 from tracelens.requests.assemble import Request
 from tracelens.state.members import DownInterval
 

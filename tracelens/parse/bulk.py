@@ -28,27 +28,31 @@ from typing import Any
 
 from tracelens.parse import events as ev
 from tracelens.parse.fastpath import CACHE_LIMIT, LEVELS, FastParser, Typed
-from tracelens.parse.grammar import Body, build_parser
+from tracelens.parse.grammar import Body
 from tracelens.parse.parser import RecordParser, build_event
 from tracelens.parse.summary import ParseSummary
+from tracelens.read import header
+from tracelens.read.header import header_layout
 from tracelens.read.reader import Block, RawRecord, ReadStats, line_records
 
 #: One physical line: ``(second, fraction, pid, tid, "LEVEL: body", other)``. A record of the plain
 #: form fills the first five (``other`` empty); any other line is ``other`` alone (level empty).
-ROW = re.compile(r"\[([^\]\n.]*)(?:\.([0-9]{1,6}))?\] (\S+) (\S+) - ([A-Z]+:[^\n]*)\n|([^\n]*)\n")
+ROW = re.compile(
+    header_layout(r"([^\]\n.]*)(?:\.([0-9]{1,6}))?", r"(\S+)", r"(\S+)") + r"([A-Z]+:[^\n]*)\n|([^\n]*)\n"
+)
 
 
 def counted_regex() -> re.Pattern[str]:
     """A line that is one record with a grammatical header: ``(second, "LEVEL: body")``.
 
-    Built from the grammar's terminals, so that a line it takes has a timestamp, ids and job name the
+    Built from the header's terminals (the grammar's too), so that a line it takes has a timestamp, ids and job name the
     grammar accepts (the lookahead checks the whole timestamp; the group keeps it to the second, so
     that distinct values are few); whether the second is a real date, and what the body is, is then
     checked once per distinct value.
     """
-    t = {term.name: term.pattern.to_regexp() for term in build_parser().terminals}
-    return re.compile(r"(?m)^\[(?=(?:{a}|{c})\])([^\].]*)[^\]]*\] (?:{j} )?{p} {p} - ([A-Z]+:.*)".format(
-        a=t["ASCTIME"], c=t["CLFTIME"], j=t["IBMI_JOB"], p=t["PROCID"]))
+    stamp = rf"(?=(?:{header.ASCTIME}|{header.CLFTIME})\])([^\].]*)[^\]]*"
+    process = rf"(?:{header.IBMI_JOB} )?{header.PROCID}"
+    return re.compile("(?m)^" + header_layout(stamp, process, header.PROCID) + r"([A-Z]+:.*)")
 
 
 # ``(class, constructor, level, component, function, *the class's own fields)``: the event of a record
@@ -129,7 +133,7 @@ class BulkParser:
     def _count_text(self, file: str, text: str, lines: int, summary: ParseSummary) -> bool:
         """Count a block whose every line is one grammatical record, in bulk; else False, nothing counted.
 
-        One ``findall`` of :func:`counted_regex` (the grammar's own header terminals) gives each line's
+        One ``findall`` of :func:`counted_regex` (the header's terminals, the grammar's own) gives each line's
         second and its level and body; only distinct values are then checked: the calendar, once
         per timestamp, and the class, once per level and body.
         """

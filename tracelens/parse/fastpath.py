@@ -34,7 +34,8 @@ from lark.grammar import Rule, Terminal
 from lark.lexer import PatternStr
 
 from tracelens.parse import events as ev
-from tracelens.parse.grammar import Body, _ToEvents, asctime, build_parser, clftime, message_start, start_symbol
+from tracelens.parse.grammar import Body, _ToEvents, build_parser, message_start, start_symbol
+from tracelens.read.header import asctime, clftime
 
 Payload = tuple[type[ev.Event], dict[str, Any]]
 # a typed body: (level, structure shape, component, function, text, payload or None)

@@ -8,7 +8,6 @@ parser (no tree is built): each typed rule (alias) becomes ``(EventClass, fields
 from __future__ import annotations
 
 import functools
-import re
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -17,17 +16,12 @@ from typing import Any
 from lark import Lark, Token, Transformer
 
 from tracelens.parse import events as ev
+from tracelens.read import header
+from tracelens.read.header import asctime, clftime
 
 GRAMMAR_NAME = "plugin_log.lark"
 LENIENT_NAME = "lenient.lark"  # %override lines appended under --lenient
 START_SYMBOLS = ("record", "bare_record", "body_record", "message", "bare_message", "banner")
-
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
-    )
-}
 
 Payload = tuple[type[ev.Event], dict[str, Any]]
 
@@ -44,40 +38,15 @@ def grammar_path(name: str = GRAMMAR_NAME) -> Path:
 
 
 def grammar_text(lenient: bool = False) -> str:
-    """The grammar; ``lenient``: with the overrides of ``grammars/lenient.lark`` for documentation excerpts."""
+    """The grammar, with the header's terminals of :mod:`tracelens.read.header`; ``lenient``: with the
+    overrides of ``grammars/lenient.lark`` for documentation excerpts."""
     text = grammar_path().read_text(encoding="utf-8")
+    # NOTE: the header's terminals are the read stage's (it splits records by them): appended here, so
+    # that the grammar and the reader can never disagree on what a header is.
+    text += "".join(f"\n{name}: /{regex}/" for name, regex in header.TERMINALS) + "\n"
     if lenient:
         text += "\n" + grammar_path(LENIENT_NAME).read_text(encoding="utf-8")
     return text
-
-
-def asctime(text: str) -> datetime:
-    """``Wed Oct  6 13:51:03 2010`` -> datetime (the weekday is not checked: logs are not calendars)."""
-    # NOTE: fixed offsets, because the grammar's ASCTIME terminal fixes the layout.
-    return datetime(
-        int(text[20:24]),
-        _MONTHS[text[4:7]],
-        int(text[8:10]),
-        int(text[11:13]),
-        int(text[14:16]),
-        int(text[17:19]),
-    )
-
-
-def clftime(text: str) -> datetime:
-    """``11/Sep/2017:18:43:58.84049`` -> datetime with microseconds."""
-    micro = 0
-    if len(text) > 20:
-        micro = int(text[21:].ljust(6, "0"))
-    return datetime(
-        int(text[7:11]),
-        _MONTHS[text[3:6]],
-        int(text[0:2]),
-        int(text[12:14]),
-        int(text[15:17]),
-        int(text[18:20]),
-        micro,
-    )
 
 
 def _ints(children: list[Any]) -> list[int]:
@@ -530,32 +499,4 @@ def build_parser(strict: bool = False, lenient: bool = False) -> Lark:
         # the LALR tables are cached on disk (keyed by the grammar's hash and lark's version): the
         # grammar analysis costs a second at every start otherwise
         cache=not strict,
-    )
-
-
-@functools.cache
-def header_regex() -> re.Pattern[str]:
-    """A record header (``[timestamp] pid tid - ``) built from the grammar's own terminals.
-
-    The reader uses it to split a physical line that holds several records (§1.4); building it from
-    the grammar keeps the grammar the one definition of a header.
-    """
-    parser = build_parser()
-    pat = {t.name: t.pattern.to_regexp() for t in parser.terminals}
-    return re.compile(
-        r"\[(?:{a}|{c})\] (?:{job} )?{p} {p} - ".format(
-            a=pat["ASCTIME"], c=pat["CLFTIME"], job=pat["IBMI_JOB"], p=pat["PROCID"]
-        )
-    )
-
-
-@functools.cache
-def record_start_regex() -> re.Pattern[str]:
-    """What starts a record in a header-less excerpt: a header, a level word, or ``component: function: ``."""
-    parser = build_parser()
-    pat = {t.name: t.pattern.to_regexp() for t in parser.terminals}
-    return re.compile(
-        r"(?:{hdr}|{lvl}:|{comp}: )".format(
-            hdr=header_regex().pattern, lvl=pat["LEVEL"], comp=pat["COMPONENT"]
-        )
     )

@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tracelens.parse import events as ev
-from tracelens.read.reader import ReadStats, log_order
+from tracelens.parse.order import log_order
+from tracelens.read.reader import ReadStats
 
 UNPARSED_EXAMPLES = 20
 

@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from tracelens.errors import InputError
-from tracelens.parse.grammar import asctime, clftime, header_regex
+from tracelens.read.header import HEADER, asctime, clftime
 from tracelens.read.reader import STDIN, _Gunzip, check_inputs
 
 #: Threads racing to write reorder records by up to this much; files that overlap by no more still follow.
@@ -298,7 +298,7 @@ def _directory_name(path: str, paths: Sequence[str]) -> str:
 
 def _span(path: str) -> tuple[datetime | None, datetime | None]:
     """The times of the first and the last record header of a file (None without any)."""
-    header = header_regex()
+    header = HEADER
     with open(path, "rb") as raw:
         gzipped = raw.read(2) == _GZIP_MAGIC
     if gzipped:

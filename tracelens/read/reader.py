@@ -19,13 +19,13 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, BinaryIO, NamedTuple, cast
 
 from tracelens.errors import InputError
-from tracelens.parse.grammar import header_regex, record_start_regex
+from tracelens.read.header import HEADER, RECORD_START
 
 STDIN = "-"
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -114,13 +114,6 @@ def _open(path: str) -> tuple[str, BinaryIO]:
     except OSError as exc:
         raise InputError(f"{path}: cannot open ({exc.strerror or exc})") from None
     return path, raw
-
-
-def log_order(files: Sequence[str]) -> Callable[[str, int], tuple[int, str, int]]:
-    """A sort key for ``(file, line)`` in the order the files were read (an unknown file last, by name):
-    what puts the parts of a split analysis back in log order."""
-    rank = {name: i for i, name in enumerate(files)}
-    return lambda file, line: (rank.get(file, len(rank)), file, line)
 
 
 def is_stream(path: str) -> bool:
@@ -330,7 +323,7 @@ def _binary(sample: bytes) -> bool:
     text = sample.replace(b"\x00", b"")
     if not text:
         return True
-    if header_regex().search(text.decode("latin-1")) is not None:
+    if HEADER.search(text.decode("latin-1")) is not None:
         return False  # a log has record headers; only a file without any is judged by its control bytes
     controls = len(text.translate(None, _TEXT_BYTES))
     return controls / len(text) > _BINARY_RATIO
@@ -431,7 +424,7 @@ def _split(line: str) -> list[str]:
     """Split a physical line at every later record header (§1.4)."""
     if line.find("[", 1) < 0:
         return [line]
-    starts = [m.start() for m in header_regex().finditer(line, 1)]
+    starts = [m.start() for m in HEADER.finditer(line, 1)]
     if not starts:
         return [line]
     cuts = [0, *starts, len(line)]
@@ -741,7 +734,7 @@ def _lenient(name: str, lines: Iterator[tuple[int, str, int]], stats: ReadStats,
     A record joined from more than ``max_record`` bytes of lines keeps its start only, as a line that
     long does (its ``cut`` says how long it was): many lines that start no record are not held at once.
     """
-    starts = record_start_regex()
+    starts = RECORD_START
     pending: RawRecord | None = None
     for lineno, text, cut in lines:
         stats.physical_lines += 1

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tracelens.parse import events as ev
-from tracelens.read.reader import log_order
+from tracelens.parse.order import log_order
 
 #: How far back a timestamp may be and still be a race between threads, not a jump of the clock.
 TOLERANCE = timedelta(seconds=1)

@@ -36,7 +36,7 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from tracelens.parse import events as ev
-from tracelens.read.reader import log_order
+from tracelens.parse.order import log_order
 
 
 class MemberState(str, enum.Enum):
