@@ -2,15 +2,14 @@
 
 def test_the_literal_choices_match_their_sources() -> None:
     """The CLI names some choices literally, so that it starts without importing the analysis."""
-    from tracelens import cli
-    from tracelens.commands import export, timeline
+    from tracelens.commands import export, options, timeline
     from tracelens.findings.base import Severity
     from tracelens.reporters import export as exporter
     from tracelens.reporters import timeline as timeline_reporter
     from tracelens.routing.model import AffinityMiss
 
-    assert tuple(m.value for m in AffinityMiss) == cli.AFFINITY_MISS_CHOICES
-    assert cli.AFFINITY_MISS_CHOICES[0] == AffinityMiss.LOAD_BALANCE.value
-    assert tuple(s.value for s in Severity) == cli.SEVERITY_CHOICES
+    assert tuple(m.value for m in AffinityMiss) == options.AFFINITY_MISS_CHOICES
+    assert options.AFFINITY_MISS_CHOICES[0] == AffinityMiss.LOAD_BALANCE.value
+    assert tuple(s.value for s in Severity) == options.SEVERITY_CHOICES
     assert export.TABLES == exporter.TABLES
     assert timeline.MIN_WIDTH == timeline_reporter.MIN_WIDTH

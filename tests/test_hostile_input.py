@@ -22,8 +22,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, SAMPLES, run_cli, write
-from tracelens import cli, parallel
+from tracelens import parallel
 from tracelens.api import analyze
+from tracelens.commands import options
 from tracelens.errors import InputError
 from tracelens.read import reader
 from tracelens.read.reader import ReadStats, read_blocks, read_records
@@ -92,7 +93,7 @@ def test_max_record_bytes_sets_the_limit_on_every_command(tmp_path: Path) -> Non
     bad = run_cli("parse", "--max-record-bytes", "1K", str(path))
     assert bad.exit_code == 2 and "less than the minimum, 4096 bytes" in bad.stderr
     assert run_cli("parse", "--max-record-bytes", "lots", str(path)).exit_code == 2
-    assert (cli.MAX_RECORD_DEFAULT, cli.MAX_RECORD_MINIMUM) == (reader.MAX_RECORD_BYTES, reader.KEPT_BYTES)
+    assert (options.MAX_RECORD_DEFAULT, options.MAX_RECORD_MINIMUM) == (reader.MAX_RECORD_BYTES, reader.KEPT_BYTES)
 
 
 @pytest.mark.parametrize("end", [b"\n", b"\r\n"], ids=["LF", "CRLF"])

@@ -15,6 +15,16 @@ class ExitCode(enum.IntEnum):
     FINDINGS = 1  # a finding at or above the --fail-on threshold
     USAGE = 2  # bad usage or unusable input (missing file, bad configuration, ...)
     INTERNAL = 3  # a bug in tracelens; TRACELENS_DEBUG=1 shows the traceback
+    # NOTE: 128 + the signal's number, as a shell reports a run that a signal ended. The run dies of
+    # SIGTERM and SIGHUP (after its clean-up), so these two are what the parent sees, not returned.
+    HANGUP = 129  # SIGHUP: the terminal went away
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM
+
+    @classmethod
+    def of_signal(cls, signum: int) -> int:
+        """What a shell reports for a run ended by signal ``signum``: 128 + its number."""
+        return 128 + signum
 
 
 class TracelensError(Exception):

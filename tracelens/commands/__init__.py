@@ -1,1 +1,1 @@
-"""CLI commands that live in modules of their own; each registers itself on ``tracelens.cli.cli``."""
+"""CLI commands, one module each; ``tracelens.cli`` adds them to its group (they never import it)."""

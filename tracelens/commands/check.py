@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tracelens.cli import (
+from tracelens.commands.analysis import analyze_logs
+from tracelens.commands.options import (
     AFFINITY_MISS_CHOICES,
     CONFIG,
     JOBS,
@@ -20,10 +21,9 @@ from tracelens.cli import (
     SEVERITY_CHOICES,
     STRICT,
     WEB_SERVER,
-    _analyze,
-    cli,
     output_options,
 )
+from tracelens.commands.output import Command
 from tracelens.commands.settings import Settings, find_settings
 from tracelens.errors import ExitCode, TracelensError
 
@@ -51,7 +51,7 @@ class Setting:
     source: str
 
 
-@cli.command()
+@click.command(cls=Command)
 # NOTE: FILE... is optional for --show-settings, which reads no log; without it, one is required
 @click.argument("files", nargs=-1, metavar="FILE...", type=click.Path(allow_dash=True))
 @CONFIG
@@ -124,7 +124,7 @@ def check(files: tuple[str, ...], config: str | None, fail_on: str | None, selec
     if statistics and output not in STATISTICS_FORMATS:
         raise TracelensError(f"--statistics works with --format {' or '.join(STATISTICS_FORMATS)}, not {output}")
     threshold = Severity(merged["fail-on"].value)
-    report = _analyze(files, merged["config"].value, lenient, merged["affinity-miss"].value, strict)
+    report = analyze_logs(files, merged["config"].value, lenient, merged["affinity-miss"].value, strict)
     findings = keep(report.findings, rules)
     failed = fails(findings, threshold)
     code = ExitCode.FINDINGS if failed and not exit_zero else ExitCode.OK
@@ -182,7 +182,7 @@ def _write(report: Report, findings: list[Finding], rules: list[type[Rule]], thr
 
     inputs = report.stats.files
     # NOTE: to sys.stdout, which --output-file points at a file renamed onto its target at the end
-    # (tracelens.cli.atomic_stdout)
+    # (tracelens.commands.output.atomic_stdout)
     out = sys.stdout
     if output == "json":
         gate.write_json(findings, threshold, failed, code, out, with_statistics=statistics)

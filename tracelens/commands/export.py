@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tracelens.cli import (
+from tracelens.commands.analysis import analyze_logs
+from tracelens.commands.options import (
     AFFINITY_MISS,
     COLOR,
     CONFIG,
@@ -18,13 +19,11 @@ from tracelens.cli import (
     QUIET,
     STRICT,
     WEB_SERVER,
-    _analyze,
-    _max_record_bytes,
-    cli,
     log_set,
+    max_record_bytes,
     refuse_unparsed,
-    writing,
 )
+from tracelens.commands.output import Command, writing
 from tracelens.reporters import console as terminal
 
 if TYPE_CHECKING:
@@ -35,7 +34,7 @@ TABLES = ("events", "requests", "sessions", "findings", "members")  # reporters.
 STDOUT_FORMATS = ("csv", "jsonl")  # reporters.export.STDOUT_FORMATS (checked by a test)
 
 
-@cli.command("export")
+@click.command("export", cls=Command)
 @FILES
 @click.option("--table", type=click.Choice(TABLES), required=True,
               help="events (every record, streamed), requests (with verdicts), sessions, findings or members.")
@@ -69,11 +68,11 @@ def export_command(files: tuple[str, ...], table: str, out: str, fmt: str | None
     if table == "events":
         stats = ReadStats()
         # a missing file fails here, before OUT is opened
-        events = iter_events(log_set(files).paths, stats, lenient=lenient, max_record_bytes=_max_record_bytes())
+        events = iter_events(log_set(files).paths, stats, lenient=lenient, max_record_bytes=max_record_bytes())
         with writing("standard output" if to.path is None else out):
             rows = exporter.write_events(_not_empty(events, stats, strict), to)
     else:
-        report = _analyze(files, config, lenient, affinity_miss, strict)
+        report = analyze_logs(files, config, lenient, affinity_miss, strict)
         stats = report.stats
         with writing("standard output" if to.path is None else out):
             rows = exporter.write_table(report, table, to)

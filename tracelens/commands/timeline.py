@@ -7,7 +7,8 @@ from datetime import datetime, time
 
 import click
 
-from tracelens.cli import (
+from tracelens.commands.analysis import analyze_logs
+from tracelens.commands.options import (
     AFFINITY_MISS,
     CONFIG,
     FILES,
@@ -16,10 +17,9 @@ from tracelens.cli import (
     MAX_RECORD,
     STRICT,
     WEB_SERVER,
-    _analyze,
-    cli,
     output_options,
 )
+from tracelens.commands.output import Command
 from tracelens.errors import TracelensError
 from tracelens.reporters import console as terminal
 from tracelens.reporters.console import stdout_console
@@ -47,7 +47,7 @@ def parse_when(value: str | None, option: str) -> datetime | time | None:
     return when
 
 
-@cli.command()
+@click.command(cls=Command)
 @FILES
 @CONFIG
 @click.option("--pid", metavar="PID", help="Only this web-server process's lanes.")
@@ -91,7 +91,7 @@ def timeline(files: tuple[str, ...], config: str | None, pid: str | None, sessio
     if width is not None and width < minimum:
         terminal.warning(f"--width {width} is less than the minimum of {minimum} columns: drawing in {minimum}")
         width = minimum
-    report = _analyze(files, config, lenient, affinity_miss, strict)
+    report = analyze_logs(files, config, lenient, affinity_miss, strict)
     console = stdout_console(width)
     if console.width < minimum:
         terminal.warning(f"the terminal is {console.width} columns wide, less than the minimum of {minimum}: "

@@ -1,0 +1,45 @@
+"""CLI: the analysis as the commands run it: the options read, a progress bar drawn, ``--strict`` applied."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tracelens.commands.options import jobs, log_set, max_record_bytes, refuse_unparsed
+
+if TYPE_CHECKING:
+    from tracelens.api import Reconstruction
+    from tracelens.report import Report
+
+
+def reconstruct_logs(files: tuple[str, ...], config: str | None, lenient: bool, strict: bool) -> Reconstruction:
+    from tracelens.api import check_not_empty, reconstruct
+    from tracelens.config.plugin_cfg import load_config
+    from tracelens.reporters.progress import progress_bar
+
+    # the configuration names the affinity cookies and the clone ID separator the requests are read with
+    cfg = load_config(config) if config is not None else None
+    cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
+    separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
+    planned = log_set(files)
+    with progress_bar(planned.paths) as progress:
+        result = reconstruct(planned.paths, lenient=lenient, affinity_cookies=cookies, separator=separator,
+                             progress=progress, jobs=jobs(), log_set=planned, max_record_bytes=max_record_bytes())
+    check_not_empty(result.stats)
+    if strict:
+        refuse_unparsed(result.summary)
+    return result
+
+
+def analyze_logs(files: tuple[str, ...], config: str | None, lenient: bool, affinity_miss: str,
+             strict: bool = False) -> Report:
+    from tracelens.api import analyze
+    from tracelens.reporters.progress import progress_bar
+    from tracelens.routing.model import AffinityMiss, RoutingSettings
+
+    planned = log_set(files)
+    with progress_bar(planned.paths) as progress:
+        report = analyze(planned.paths, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
+                         progress=progress, jobs=jobs(), log_set=planned, max_record_bytes=max_record_bytes())
+    if strict:
+        refuse_unparsed(report.summary)
+    return report
