@@ -527,3 +527,31 @@ def test_empty_input_is_a_one_line_error(command: str, tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and "empty input" in result.stderr
+
+
+# ---------------------------------------------------------------- one failure vocabulary
+
+
+@pytest.mark.parametrize(("failure_line", "failure"), [
+    ("ERROR: ws_common: websphereGetStream: Failed to connect to app server on host 'app1.itso.ibm.com', "
+     "OS err=10061", ev.Failure.CONNECT_REFUSED),
+    ("ERROR: ws_common: websphereGetStream: Connect timeout fired", ev.Failure.CONNECT_TIMEOUT),
+    ("ERROR: ServerIOTimeout fired. Time out 60. retry count 0. serverIOTimeoutRetry -1, retry YES, rc 10",
+     ev.Failure.SERVER_IO_TIMEOUT),
+    ("TRACE: ws_common: websphereExecute: Failed to read from a new stream; App Server may have gone down "
+     "during read", ev.Failure.STREAM_FAILED),
+    ("ERROR: ws_common: websphereExecute: Failed to create the stream", ev.Failure.STREAM_FAILED),
+])
+def test_a_failure_is_named_alike_by_the_attempt_and_by_the_member_it_marked_down(
+        tmp_path: Path, failure_line: str, failure: ev.Failure) -> None:
+    # the failover sample with its refused connect (line 61) replaced by each failure the plug-in logs:
+    # the attempt's outcome and the reason the member went down come from one table (ev.FAILURES)
+    lines = Path(FAILOVER).read_text(encoding="utf-8").splitlines(keepends=True)
+    assert "Failed to connect to app server" in lines[60]
+    lines[60] = lines[60][: lines[60].index(" - ") + 3] + failure_line + "\n"
+    path = tmp_path / "http_plugin.log"
+    path.write_text("".join(lines), encoding="utf-8")
+    refused, served = reconstruct([str(path)]).requests[1].attempts
+    assert (refused.member, refused.outcome_line, refused.outcome.value) == (M1, 61, failure.value)
+    seen_down = {view.member: view for view in served.state}[M1]
+    assert seen_down.reason is not None and seen_down.reason.value == failure.value

@@ -591,6 +591,31 @@ class ReadFailed(Event):
     detail: str | None
 
 
+class Failure(str, enum.Enum):
+    """What a failure event says went wrong in an attempt to reach a member.
+
+    The one vocabulary of failures: member state (``state.members.DownReason``) and request attempts
+    (``requests.assemble.AttemptOutcome``) take the member of the same value, and reports phrase it by
+    that value (``state.members.FAILURE_PHRASES``).
+    """
+
+    CONNECT_REFUSED = "connect_refused"
+    CONNECT_TIMEOUT = "connect_timeout"
+    SERVER_IO_TIMEOUT = "server_io_timeout"
+    STREAM_FAILED = "stream_failed"  # the stream failed and the log gives no more specific cause
+
+
+#: The events that report a failed attempt, and what failed: the one table that member state and
+#: request assembly both read (a new failure event added here reaches both).
+FAILURES: dict[type[Event], Failure] = {
+    ConnectFailed: Failure.CONNECT_REFUSED,
+    ConnectTimeoutFired: Failure.CONNECT_TIMEOUT,
+    ServerIOTimeoutFired: Failure.SERVER_IO_TIMEOUT,
+    StreamCreateFailed: Failure.STREAM_FAILED,
+    ReadFailed: Failure.STREAM_FAILED,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class MarkedDown(Event):
     """``Marking X down``."""

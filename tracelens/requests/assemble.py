@@ -65,13 +65,9 @@ class AttemptOutcome(str, enum.Enum):
         return self not in (AttemptOutcome.SERVED, AttemptOutcome.UNKNOWN)
 
 
-_FAILURE_OUTCOME: dict[type[ev.Event], AttemptOutcome] = {
-    ev.ConnectFailed: AttemptOutcome.CONNECT_REFUSED,
-    ev.ConnectTimeoutFired: AttemptOutcome.CONNECT_TIMEOUT,
-    ev.ServerIOTimeoutFired: AttemptOutcome.SERVER_IO_TIMEOUT,
-    ev.StreamCreateFailed: AttemptOutcome.STREAM_FAILED,
-    ev.ReadFailed: AttemptOutcome.STREAM_FAILED,
-}
+# NOTE: which event reports which failure is one table, ev.FAILURES, shared with member state; a
+# failure is the outcome of the same value (a Failure without one fails here, at import).
+_OUTCOME_BY_FAILURE: dict[ev.Failure, AttemptOutcome] = {f: AttemptOutcome(f.value) for f in ev.Failure}
 
 
 class Partial(str, enum.Enum):
@@ -560,7 +556,7 @@ class RequestAssembler:
         att.written = True
 
     def _on_failure(self, o: _Open, e: ev.Event) -> None:
-        outcome = _FAILURE_OUTCOME[type(e)]
+        outcome = _OUTCOME_BY_FAILURE[ev.FAILURES[type(e)]]
         self._fail(o, e, outcome)
         if isinstance(e, ev.ConnectFailed) and o.current is not None and o.current.host is None:
             o.current.host = e.host
@@ -629,11 +625,7 @@ _HANDLERS: dict[type[ev.Event], Callable[[RequestAssembler, _Open, ev.Event], No
     ev.ConnectionCount: RequestAssembler._on_lb_pick,
     ev.TransportSet: RequestAssembler._on_transport,
     ev.RequestWritten: RequestAssembler._on_written,
-    ev.ConnectFailed: RequestAssembler._on_failure,
-    ev.ConnectTimeoutFired: RequestAssembler._on_failure,
-    ev.ServerIOTimeoutFired: RequestAssembler._on_failure,
-    ev.StreamCreateFailed: RequestAssembler._on_failure,
-    ev.ReadFailed: RequestAssembler._on_failure,
+    **dict.fromkeys(ev.FAILURES, RequestAssembler._on_failure),
     ev.TransactionFailed: RequestAssembler._on_transaction_failed,
     ev.MarkedDown: RequestAssembler._on_mark_down,
     ev.ResponseStatus: RequestAssembler._on_response,

@@ -329,13 +329,9 @@ class MemberRecord:
         )
 
 
-_FAILURE_BY_EVENT: dict[type[ev.Event], DownReason] = {
-    ev.ConnectFailed: DownReason.CONNECT_REFUSED,
-    ev.ConnectTimeoutFired: DownReason.CONNECT_TIMEOUT,
-    ev.ServerIOTimeoutFired: DownReason.SERVER_IO_TIMEOUT,
-    ev.StreamCreateFailed: DownReason.STREAM_FAILED,
-    ev.ReadFailed: DownReason.STREAM_FAILED,
-}
+# NOTE: which event reports which failure is one table, ev.FAILURES, shared with request assembly; a
+# failure is the DownReason of the same value (a Failure without one fails here, at import).
+_DOWN_BY_FAILURE: dict[ev.Failure, DownReason] = {f: DownReason(f.value) for f in ev.Failure}
 # a more specific failure of the same attempt is not overwritten by the generic one that follows it
 _GENERIC = {DownReason.STREAM_FAILED}
 
@@ -609,7 +605,7 @@ class MemberTracker:
         self.signal(pid, e.server, Signal.MARK_UP, e)
 
     def _on_failure(self, pid: str, e: ev.Event) -> None:
-        reason = _FAILURE_BY_EVENT[type(e)]
+        reason = _DOWN_BY_FAILURE[ev.FAILURES[type(e)]]
         key = (pid, e.tid)
         prior = self._failure.get(key)
         if prior is None or reason not in _GENERIC:
@@ -687,11 +683,7 @@ _HANDLERS = {
     ev.RetryDue: MemberTracker._on_retry_due,
     ev.MarkedDown: MemberTracker._on_mark_down,
     ev.MarkedUp: MemberTracker._on_mark_up,
-    ev.ConnectFailed: MemberTracker._on_failure,
-    ev.ConnectTimeoutFired: MemberTracker._on_failure,
-    ev.ServerIOTimeoutFired: MemberTracker._on_failure,
-    ev.StreamCreateFailed: MemberTracker._on_failure,
-    ev.ReadFailed: MemberTracker._on_failure,
+    **dict.fromkeys(ev.FAILURES, MemberTracker._on_failure),
     ev.ServerPicked: MemberTracker._on_pick,
     ev.ConnectionCount: MemberTracker._on_pick,
     ev.AffinityServerSet: MemberTracker._on_pick,
