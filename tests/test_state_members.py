@@ -14,11 +14,11 @@ import pytest
 
 from tests.conftest import SAMPLES, write
 from tracelens.api import reconstruct
-from tracelens.config.topology import infer_retry_interval
 from tracelens.parse import events as ev
 from tracelens.parse.parser import RecordParser
 from tracelens.read.reader import RawRecord
 from tracelens.routing.model import availability
+from tracelens.routing.topology import infer_retry_interval
 from tracelens.state.members import (
     HISTORY,
     TRANSITIONS,

@@ -13,9 +13,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tracelens import parallel
-from tracelens.config import topology
 from tracelens.config.plugin_cfg import PluginConfig, load_config
-from tracelens.config.topology import TraceFacts, from_config, from_trace
+from tracelens.config.topology import from_config
 from tracelens.records import check_not_empty, count_records, iter_events
 
 __all__ = ["Reconstruction", "analyze", "check_not_empty", "count_records", "iter_events", "reconstruct"]
@@ -40,8 +39,10 @@ from tracelens.requests import assemble
 from tracelens.requests import sessions as sessions_module
 from tracelens.requests.assemble import Request, RequestAssembler, sort_requests
 from tracelens.requests.sessions import Session, Untracked, group_sessions
+from tracelens.routing import topology
 from tracelens.routing.model import DEFAULT_SETTINGS, RoutingSettings
 from tracelens.routing.replay import replay
+from tracelens.routing.topology import TraceFacts, from_trace
 from tracelens.state import members
 from tracelens.state.clock import ClockWatch
 from tracelens.state.members import MemberTracker
