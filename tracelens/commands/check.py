@@ -5,9 +5,10 @@ from __future__ import annotations
 import io
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +22,8 @@ from tracelens.commands.options import (
     SEVERITY_CHOICES,
     STRICT,
     WEB_SERVER,
+    Format,
+    format_option,
     output_options,
 )
 from tracelens.commands.output import Command
@@ -29,15 +32,13 @@ from tracelens.errors import ExitCode, TracelensError
 
 if TYPE_CHECKING:
     from tracelens.findings.base import Finding, Rule, Severity
-    from tracelens.report import Report
 
-FORMATS = ("text", "json", "junit", "github", "sarif", "gitlab")
-STATISTICS_FORMATS = ("text", "json")
+STATISTICS_FORMATS = (Format.TEXT, Format.JSON)
 # NOTE: 50 is reporters.gate.MAX_ANNOTATIONS, written here so that junitparser does not load at every
 # start of tracelens (tests/test_check_options.py checks that they agree)
-DEFAULTS: dict[str, Any] = {"fail-on": "warning", "format": "text", "affinity-miss": AFFINITY_MISS_CHOICES[0],
-                            "max-annotations": 50, "config": None, "select": [], "extend-select": [],
-                            "ignore": [], "extend-ignore": []}
+DEFAULTS: dict[str, Any] = {"fail-on": "warning", "format": Format.TEXT.value,
+                            "affinity-miss": AFFINITY_MISS_CHOICES[0], "max-annotations": 50, "config": None,
+                            "select": [], "extend-select": [], "ignore": [], "extend-ignore": []}
 COMMAND_LINE = "command line"
 DEFAULT = "default"
 
@@ -49,6 +50,76 @@ class Setting:
     key: str
     value: Any
     source: str
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What ``check`` found and decided, as the writer of its ``--format`` gets it."""
+
+    findings: list[Finding]
+    rules: list[type[Rule]]
+    threshold: Severity
+    failed: bool
+    code: int
+    inputs: list[str]
+    statistics: bool
+    quiet: bool
+    exit_zero: bool
+    max_annotations: int
+
+
+def _text(o: Outcome, out: IO[str]) -> None:
+    from tracelens.reporters import gate
+    from tracelens.reporters.console import coloured_diagnostics, stdout_console, terminal
+
+    if o.statistics:
+        gate.write_statistics(o.findings, o.threshold, o.failed, out, quiet=o.quiet, exit_zero=o.exit_zero)
+    elif terminal().stdout_colour():
+        # NOTE: coloured here, over the text reporter's plain lines: reporters/gate.py writes the same
+        # bytes whether or not they reach a terminal
+        text = io.StringIO()
+        gate.write_text(o.findings, o.threshold, o.failed, text, quiet=o.quiet, exit_zero=o.exit_zero)
+        stdout_console(wrap=False).print(coloured_diagnostics(text.getvalue()), end="", soft_wrap=True)
+    else:
+        gate.write_text(o.findings, o.threshold, o.failed, out, quiet=o.quiet, exit_zero=o.exit_zero)
+
+
+def _json(o: Outcome, out: IO[str]) -> None:
+    from tracelens.reporters import gate
+
+    gate.write_json(o.findings, o.threshold, o.failed, o.code, out, with_statistics=o.statistics)
+
+
+def _junit(o: Outcome, out: IO[str]) -> None:
+    from tracelens.reporters import gate
+
+    gate.write_junit(o.findings, o.rules, o.threshold, out, datetime.now().astimezone())
+
+
+def _github(o: Outcome, out: IO[str]) -> None:
+    from tracelens.reporters import gate
+
+    gate.write_github(o.findings, out, max_annotations=o.max_annotations, quiet=o.quiet)
+    if not o.quiet:
+        out.write(gate.summary_line(o.findings, o.threshold, o.failed, exit_zero=o.exit_zero))
+
+
+def _sarif(o: Outcome, out: IO[str]) -> None:
+    from tracelens.reporters import sarif
+
+    sarif.write_sarif(o.findings, o.rules, o.inputs, o.code, out)
+
+
+def _gitlab(o: Outcome, out: IO[str]) -> None:
+    from tracelens.reporters import codequality
+
+    codequality.write_code_quality(o.findings, o.inputs, out)
+
+
+WRITERS: dict[Format, Callable[[Outcome, IO[str]], None]] = {
+    Format.TEXT: _text, Format.JSON: _json, Format.JUNIT: _junit, Format.GITHUB: _github, Format.SARIF: _sarif,
+    Format.GITLAB: _gitlab}
+FORMATS = tuple(f.value for f in WRITERS)
 
 
 @click.command(cls=Command)
@@ -66,10 +137,10 @@ class Setting:
               help="Do not report these findings; replaces the settings file's `ignore`.")
 @click.option("--extend-ignore", multiple=True, metavar="CODES|NAMES",
               help="Do not report these findings either, on top of `ignore` from the settings file or --ignore.")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="text; json; junit (JUnit XML for Jenkins, GitLab, Azure DevOps: a test case per finding); "
-                   "github (Actions annotations); sarif (SARIF 2.1.0 for GitHub code scanning); gitlab (GitLab "
-                   "Code Quality).  [default: text]")
+@format_option(WRITERS, None,
+               "text; json; junit (JUnit XML for Jenkins, GitLab, Azure DevOps: a test case per finding); "
+               "github (Actions annotations); sarif (SARIF 2.1.0 for GitHub code scanning); gitlab (GitLab "
+               "Code Quality).  [default: text]")
 @click.option("--statistics", is_flag=True,
               help="One line per rule with its number of findings instead of the findings (text; json adds a "
                    "`statistics` list).")
@@ -90,7 +161,7 @@ class Setting:
 @MAX_RECORD
 @output_options
 def check(files: tuple[str, ...], config: str | None, fail_on: str | None, select: tuple[str, ...],
-          extend_select: tuple[str, ...], ignore: tuple[str, ...], extend_ignore: tuple[str, ...], fmt: str | None,
+          extend_select: tuple[str, ...], ignore: tuple[str, ...], extend_ignore: tuple[str, ...], fmt: Format | None,
           statistics: bool, max_annotations: int | None, exit_zero: bool, show_settings: bool, isolated: bool,
           affinity_miss: str | None, lenient: bool, strict: bool) -> None:
     """Gate a CI job on captured plug-in logs: exit 0 when no finding reaches --fail-on, 1 when one does.
@@ -106,7 +177,8 @@ def check(files: tuple[str, ...], config: str | None, fail_on: str | None, selec
     from tracelens.reporters.console import terminal
 
     settings = Settings(None, {}) if isolated else find_settings()
-    given = {"fail-on": fail_on, "format": fmt, "affinity-miss": affinity_miss, "config": config,
+    given = {"fail-on": fail_on, "format": None if fmt is None else fmt.value, "affinity-miss": affinity_miss,
+             "config": config,
              "max-annotations": max_annotations, "select": split_selectors(select) or None,
              "extend-select": split_selectors(extend_select), "ignore": split_selectors(ignore) or None,
              "extend-ignore": split_selectors(extend_ignore)}
@@ -120,16 +192,21 @@ def check(files: tuple[str, ...], config: str | None, fail_on: str | None, selec
         return
     if not files:
         raise click.UsageError("Missing argument 'FILE...'.")
-    output = merged["format"].value
+    output = Format(merged["format"].value)
     if statistics and output not in STATISTICS_FORMATS:
-        raise TracelensError(f"--statistics works with --format {' or '.join(STATISTICS_FORMATS)}, not {output}")
+        raise TracelensError(f"--statistics works with --format {' or '.join(f.value for f in STATISTICS_FORMATS)}, "
+                             f"not {output.value}")
     threshold = Severity(merged["fail-on"].value)
     report = analyze_logs(files, merged["config"].value, lenient, merged["affinity-miss"].value, strict)
     findings = keep(report.findings, rules)
     failed = fails(findings, threshold)
     code = ExitCode.FINDINGS if failed and not exit_zero else ExitCode.OK
-    _write(report, findings, rules, threshold, failed, int(code), output, statistics=statistics,
-           quiet=terminal().quiet, exit_zero=exit_zero, max_annotations=merged["max-annotations"].value)
+    outcome = Outcome(findings, rules, threshold, failed, int(code), report.stats.files, statistics=statistics,
+                      quiet=terminal().quiet, exit_zero=exit_zero, max_annotations=merged["max-annotations"].value)
+    # NOTE: to sys.stdout, which --output-file points at a file renamed onto its target at the end
+    # (tracelens.commands.output.atomic_stdout)
+    WRITERS[output](outcome, sys.stdout)
+    sys.stdout.flush()
     click.get_current_context().exit(int(code))
 
 
@@ -172,38 +249,3 @@ def _show_settings(settings: Settings, isolated: bool, merged: list[Setting], co
             lines.append(f"{s.key} = {json.dumps(s.value, ensure_ascii=False)}  # {s.source}")
     lines.append(f"# rules reported ({len(codes)}): {', '.join(codes)}")
     sys.stdout.write("\n".join(lines) + "\n")
-
-
-def _write(report: Report, findings: list[Finding], rules: list[type[Rule]], threshold: Severity, failed: bool,
-           code: int, output: str, *, statistics: bool, quiet: bool, exit_zero: bool,
-           max_annotations: int) -> None:
-    from tracelens.reporters import codequality, gate, sarif
-    from tracelens.reporters.console import coloured_diagnostics, stdout_console, terminal
-
-    inputs = report.stats.files
-    # NOTE: to sys.stdout, which --output-file points at a file renamed onto its target at the end
-    # (tracelens.commands.output.atomic_stdout)
-    out = sys.stdout
-    if output == "json":
-        gate.write_json(findings, threshold, failed, code, out, with_statistics=statistics)
-    elif output == "junit":
-        gate.write_junit(findings, rules, threshold, out, datetime.now().astimezone())
-    elif output == "github":
-        gate.write_github(findings, out, max_annotations=max_annotations, quiet=quiet)
-        if not quiet:
-            out.write(gate.summary_line(findings, threshold, failed, exit_zero=exit_zero))
-    elif output == "sarif":
-        sarif.write_sarif(findings, rules, inputs, code, out)
-    elif output == "gitlab":
-        codequality.write_code_quality(findings, inputs, out)
-    elif statistics:
-        gate.write_statistics(findings, threshold, failed, out, quiet=quiet, exit_zero=exit_zero)
-    elif terminal().stdout_colour():
-        # NOTE: coloured here, over the text reporter's plain lines: reporters/gate.py writes the same
-        # bytes whether or not they reach a terminal
-        text = io.StringIO()
-        gate.write_text(findings, threshold, failed, text, quiet=quiet, exit_zero=exit_zero)
-        stdout_console(wrap=False).print(coloured_diagnostics(text.getvalue()), end="", soft_wrap=True)
-    else:
-        gate.write_text(findings, threshold, failed, out, quiet=quiet, exit_zero=exit_zero)
-    out.flush()

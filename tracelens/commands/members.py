@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,17 +16,37 @@ from tracelens.commands.options import (
     LENIENT,
     MAX_RECORD,
     STRICT,
-    TABLE_OR_JSONL,
+    TABLE_OR_JSONL_HELP,
     WEB_SERVER,
+    Format,
+    format_option,
     output_options,
 )
 from tracelens.commands.output import Command
 from tracelens.reporters.console import stdout_console
 
+if TYPE_CHECKING:
+    from tracelens.state.members import MemberTracker
+
+
+def _table(tracker: MemberTracker) -> None:
+    from tracelens.reporters import tables
+
+    tables.members_table(tracker, stdout_console(wrap=False))
+
+
+def _jsonl(tracker: MemberTracker) -> None:
+    from tracelens.reporters import tables
+
+    tables.members_jsonl(tracker, sys.stdout)
+
+
+WRITERS: dict[Format, Callable[[MemberTracker], None]] = {Format.TABLE: _table, Format.JSONL: _jsonl}
+
 
 @click.command(cls=Command)
 @FILES
-@TABLE_OR_JSONL
+@format_option(WRITERS, Format.TABLE, TABLE_OR_JSONL_HELP)
 @CONFIG
 @LENIENT
 @STRICT
@@ -32,15 +54,9 @@ from tracelens.reporters.console import stdout_console
 @JOBS
 @MAX_RECORD
 @output_options
-def members(files: tuple[str, ...], fmt: str, config: str | None, lenient: bool, strict: bool) -> None:
+def members(files: tuple[str, ...], fmt: Format, config: str | None, lenient: bool, strict: bool) -> None:
     """Per web-server process and member: down intervals with reasons, counters, weights.
 
     The plug-in keeps this state separately in each process, and so does this view.
     """
-    from tracelens.reporters import tables
-
-    result = reconstruct_logs(files, config, lenient, strict)
-    if fmt == "jsonl":
-        tables.members_jsonl(result.tracker, sys.stdout)
-    else:
-        tables.members_table(result.tracker, stdout_console(wrap=False))
+    WRITERS[fmt](reconstruct_logs(files, config, lenient, strict).tracker)

@@ -8,7 +8,8 @@ keep their value in the click context's ``meta``; :func:`jobs`, :func:`log_set` 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import enum
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import click
@@ -171,8 +172,34 @@ def max_record_bytes() -> int:
     return int(click.get_current_context().meta.get("tracelens.max_record_bytes", MAX_RECORD_DEFAULT))
 
 
-TABLE_OR_JSONL = click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table",
-                              show_default=True, help="A table for reading, or one JSON object per row.")
+class Format(str, enum.Enum):
+    """Every ``--format`` of the commands. Each command maps the formats it takes to the function that
+    writes them (its ``WRITERS``), and its option offers those, in that order."""
+
+    TEXT = "text"
+    RICH = "rich"
+    TABLE = "table"
+    MARKDOWN = "markdown"
+    JSON = "json"
+    JSONL = "jsonl"
+    JUNIT = "junit"
+    GITHUB = "github"
+    SARIF = "sarif"
+    GITLAB = "gitlab"
+
+
+def _to_format(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Format | None:
+    return None if value is None else Format(value)
+
+
+def format_option(formats: Iterable[Format], default: Format | None, help: str) -> Callable[[F], F]:
+    """``--format``, offering ``formats`` in their order; the command is given a :class:`Format` (or None)."""
+    return click.option("--format", "fmt", type=click.Choice([f.value for f in formats]),
+                        default=None if default is None else default.value, show_default=default is not None,
+                        help=help, callback=_to_format)
+
+
+TABLE_OR_JSONL_HELP = "A table for reading, or one JSON object per row."
 CONFIG = click.option("--config", "config", metavar="PLUGIN-CFG.XML", default=None, type=click.Path(),
                       help="The plugin-cfg.xml the web server used; without it the topology is inferred from "
                            "the trace.")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +15,8 @@ from tracelens.commands.options import (
     MAX_RECORD,
     STRICT,
     WEB_SERVER,
+    Format,
+    format_option,
     jobs,
     log_set,
     max_record_bytes,
@@ -23,11 +27,29 @@ from tracelens.commands.output import Command
 from tracelens.reporters import console as terminal
 from tracelens.reporters.console import stdout_console
 
+if TYPE_CHECKING:
+    from tracelens.parse.events import Event
+    from tracelens.parse.summary import ParseSummary
+
+
+def _jsonl(events: Iterator[Event], counts: ParseSummary) -> None:
+    from tracelens.reporters import events as events_reporter
+
+    events_reporter.write_jsonl(events, sys.stdout, counts)
+
+
+def _table(events: Iterator[Event], counts: ParseSummary) -> None:
+    from tracelens.reporters import events as events_reporter
+
+    events_reporter.write_table(events, stdout_console(wrap=False), counts)
+
+
+WRITERS: dict[Format, Callable[[Iterator[Event], ParseSummary], None]] = {Format.JSONL: _jsonl, Format.TABLE: _table}
+
 
 @click.command(cls=Command)
 @FILES
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "table"]), default="jsonl", show_default=True,
-              help="One JSON object per record, or a table.")
+@format_option(WRITERS, Format.JSONL, "One JSON object per record, or a table.")
 @click.option("--summary", is_flag=True, help="Print only the count per kind, the accounting and the unparsed records.")
 @LENIENT
 @STRICT
@@ -35,7 +57,7 @@ from tracelens.reporters.console import stdout_console
 @JOBS
 @MAX_RECORD
 @output_options
-def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict: bool) -> None:
+def parse(files: tuple[str, ...], fmt: Format, summary: bool, lenient: bool, strict: bool) -> None:
     """Parse FILE... into typed records.
 
     Every non-blank line becomes one record (a line holding several interleaved records becomes
@@ -53,12 +75,8 @@ def parse(files: tuple[str, ...], fmt: str, summary: bool, lenient: bool, strict
     if summary:
         count_records(files, stats, counts, lenient=lenient, jobs=jobs(analysis=False),
                       max_record_bytes=max_record_bytes())
-    elif fmt == "jsonl":
-        events = iter_events(files, stats, lenient=lenient, max_record_bytes=max_record_bytes())
-        events_reporter.write_jsonl(events, sys.stdout, counts)
     else:
-        events = iter_events(files, stats, lenient=lenient, max_record_bytes=max_record_bytes())
-        events_reporter.write_table(events, stdout_console(wrap=False), counts)
+        WRITERS[fmt](iter_events(files, stats, lenient=lenient, max_record_bytes=max_record_bytes()), counts)
     accounting = counts.accounting(stats)
     check_not_empty(stats)
     if summary:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
@@ -15,17 +16,37 @@ from tracelens.commands.options import (
     LENIENT,
     MAX_RECORD,
     STRICT,
-    TABLE_OR_JSONL,
+    TABLE_OR_JSONL_HELP,
     WEB_SERVER,
+    Format,
+    format_option,
     output_options,
 )
 from tracelens.commands.output import Command
 from tracelens.reporters.console import stdout_console
 
 
+def _table(files: tuple[str, ...], config: str | None, lenient: bool, affinity_miss: str, strict: bool) -> None:
+    """The requests with the replay's verdicts (as `analyze`)."""
+    from tracelens.reporters import tables
+
+    tables.requests_table(analyze_logs(files, config, lenient, affinity_miss, strict), stdout_console(wrap=False))
+
+
+def _jsonl(files: tuple[str, ...], config: str | None, lenient: bool, _affinity_miss: str, strict: bool) -> None:
+    """The requests as logged: no replay."""
+    from tracelens.reporters import tables
+
+    tables.requests_jsonl(reconstruct_logs(files, config, lenient, strict).requests, sys.stdout)
+
+
+WRITERS: dict[Format, Callable[[tuple[str, ...], str | None, bool, str, bool], None]] = {
+    Format.TABLE: _table, Format.JSONL: _jsonl}
+
+
 @click.command(cls=Command)
 @FILES
-@TABLE_OR_JSONL
+@format_option(WRITERS, Format.TABLE, TABLE_OR_JSONL_HELP)
 @CONFIG
 @AFFINITY_MISS
 @LENIENT
@@ -34,7 +55,7 @@ from tracelens.reporters.console import stdout_console
 @JOBS
 @MAX_RECORD
 @output_options
-def requests(files: tuple[str, ...], fmt: str, config: str | None, affinity_miss: str, lenient: bool,
+def requests(files: tuple[str, ...], fmt: Format, config: str | None, affinity_miss: str, lenient: bool,
              strict: bool) -> None:
     """One row per request: time, process, thread, URI, session, clone IDs, attempts, member, status, verdict.
 
@@ -42,11 +63,4 @@ def requests(files: tuple[str, ...], fmt: str, config: str | None, affinity_miss
     by the start or end of the log is kept and marked partial. The table's verdict is the replay's
     (as `analyze`); --format jsonl writes the requests as logged.
     """
-    from tracelens.reporters import tables
-
-    if fmt == "jsonl":
-        result = reconstruct_logs(files, config, lenient, strict)
-        tables.requests_jsonl(result.requests, sys.stdout)
-    else:
-        report = analyze_logs(files, config, lenient, affinity_miss, strict)
-        tables.requests_table(report, stdout_console(wrap=False))
+    WRITERS[fmt](files, config, lenient, affinity_miss, strict)

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
 
-from tracelens.commands.options import COLOR
+from tracelens.commands.options import COLOR, Format, format_option
 from tracelens.commands.output import Command
 from tracelens.reporters.console import stdout_console
 
 
-@click.command(cls=Command)
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
-              help="A list for the terminal, or the Markdown table the README carries.")
-@COLOR
-def rules(fmt: str) -> None:
-    """Every finding tracelens reports: code, name, severity and summary."""
+def _text() -> None:
     from tracelens.findings.rules import RULES
-    from tracelens.reporters.rules_doc import rules_markdown
 
-    if fmt == "markdown":
-        sys.stdout.write(rules_markdown())
-        return
     console = stdout_console(wrap=False)
     for rule in RULES:
         console.print(f"{rule.code}  {rule.name:34} {rule.severity.value:8} {rule.summary()}", overflow="fold")
+
+
+def _markdown() -> None:
+    from tracelens.reporters.rules_doc import rules_markdown
+
+    sys.stdout.write(rules_markdown())
+
+
+WRITERS: dict[Format, Callable[[], None]] = {Format.TEXT: _text, Format.MARKDOWN: _markdown}
+
+
+@click.command(cls=Command)
+@format_option(WRITERS, Format.TEXT, "A list for the terminal, or the Markdown table the README carries.")
+@COLOR
+def rules(fmt: Format) -> None:
+    """Every finding tracelens reports: code, name, severity and summary."""
+    WRITERS[fmt]()
