@@ -384,3 +384,27 @@ def test_check_text_has_severity_colours_on_a_terminal_only() -> None:
     assert "\x1b" not in run_cli("check", str(SAMPLE)).stdout  # a pipe gets the plain lines
     code, tty, _ = on_pty(["check", "--color", "never", str(SAMPLE)], stream="stdout", env=_env())
     assert "\x1b" not in tty.decode()
+
+
+def test_one_terminal_gives_the_same_console_per_stream_and_a_new_one_for_a_new_stream(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every message of a run goes through one stderr console; --output-file's new stdout gets its own."""
+    import io
+
+    from tracelens.reporters.console import ColorMode, Terminal
+
+    first, second = io.StringIO(), io.StringIO()
+    term = Terminal(color=ColorMode.NEVER)
+    monkeypatch.setattr(sys, "stderr", first)
+    assert term.stderr() is term.stderr()
+    term.message("warning", "one")
+    term.message("warning", "two")
+    assert first.getvalue() == "tracelens: warning: one\ntracelens: warning: two\n"
+    monkeypatch.setattr(sys, "stdout", first)
+    report = term.stdout(wrap=False)
+    assert term.stdout(wrap=False) is report and term.stdout(120) is not report
+    monkeypatch.setattr(sys, "stdout", second)
+    moved = term.stdout(wrap=False)
+    assert moved is not report
+    moved.print("report line")
+    assert second.getvalue() == "report line\n"

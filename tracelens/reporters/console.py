@@ -16,7 +16,7 @@ import errno
 import os
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from rich.console import Console
 from rich.text import Text
@@ -84,12 +84,18 @@ class _Console(Console):
 class Terminal:
     """What this run may do to its standard output and standard error: colour, width, progress.
 
-    The streams are looked up when a console is made (``sys.stdout`` at that moment), so that a
-    test runner's captured streams are the ones written to.
+    The streams are looked up when a console is asked for (``sys.stdout`` at that moment), so that a
+    test runner's captured streams are the ones written to; the terminal keeps the consoles it made
+    and gives the same one again for the same stream, width and wrapping.
     """
 
     color: ColorMode = ColorMode.AUTO
     quiet: bool = False  # --quiet: errors only on stderr
+    # NOTE: the consoles made so far, one per stream and shape, so that every message and report of a
+    # run goes through the same console (and a message printed while the progress bar is drawn goes
+    # above it). Keyed by the stream too: `--output-file` points sys.stdout elsewhere during a run.
+    _consoles: dict[tuple[int, int | None, bool], tuple[object, Console]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
 
     def _colour(self, stream: object) -> bool:
         if self.color is ColorMode.NEVER:
@@ -99,6 +105,15 @@ class Terminal:
         return _isatty(stream) and not no_color_requested()
 
     def _console(self, stream: object, width: int | None, soft_wrap: bool) -> Console:
+        key = (id(stream), width, soft_wrap)
+        made = self._consoles.get(key)
+        if made is not None and made[0] is stream:
+            return made[1]
+        console = self._new_console(stream, width, soft_wrap)
+        self._consoles[key] = (stream, console)
+        return console
+
+    def _new_console(self, stream: object, width: int | None, soft_wrap: bool) -> Console:
         colour = self._colour(stream)
         return _Console(
             file=stream,  # type: ignore[arg-type]  # sys.stdout or sys.stderr: a text stream
