@@ -13,14 +13,10 @@ from tracelens.commands.options import (
     AFFINITY_MISS,
     CONFIG,
     FILES,
-    JOBS,
-    LENIENT,
-    MAX_RECORD,
-    STRICT,
-    WEB_SERVER,
     Format,
     format_option,
     output_options,
+    reading_options,
 )
 from tracelens.commands.output import Command
 from tracelens.reporters.console import stdout_console
@@ -49,11 +45,7 @@ WRITERS: dict[Format, Callable[[Report], None]] = {Format.RICH: _rich, Format.JS
 @CONFIG
 @format_option(WRITERS, Format.RICH, "A report for the terminal, or one JSON object (schema in the README).")
 @AFFINITY_MISS
-@LENIENT
-@STRICT
-@WEB_SERVER
-@JOBS
-@MAX_RECORD
+@reading_options
 @output_options
 def analyze_command(files: tuple[str, ...], config: str | None, fmt: Format, affinity_miss: str, lenient: bool,
                     strict: bool) -> None:

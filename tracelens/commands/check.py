@@ -16,15 +16,11 @@ from tracelens.commands.analysis import analyze_logs
 from tracelens.commands.options import (
     AFFINITY_MISS_CHOICES,
     CONFIG,
-    JOBS,
-    LENIENT,
-    MAX_RECORD,
     SEVERITY_CHOICES,
-    STRICT,
-    WEB_SERVER,
     Format,
     format_option,
     output_options,
+    reading_options,
 )
 from tracelens.commands.output import Command
 from tracelens.commands.settings import Settings, find_settings
@@ -154,11 +150,7 @@ FORMATS = tuple(f.value for f in WRITERS)
 @click.option("--isolated", is_flag=True, help="Ignore settings files (.tracelens.toml, pyproject.toml).")
 @click.option("--affinity-miss", type=click.Choice(AFFINITY_MISS_CHOICES), default=None,
               help="See `tracelens analyze --help`.  [default: load-balance]")
-@LENIENT
-@STRICT
-@WEB_SERVER
-@JOBS
-@MAX_RECORD
+@reading_options
 @output_options
 def check(files: tuple[str, ...], config: str | None, fail_on: str | None, select: tuple[str, ...],
           extend_select: tuple[str, ...], ignore: tuple[str, ...], extend_ignore: tuple[str, ...], fmt: Format | None,

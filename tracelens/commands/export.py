@@ -13,14 +13,10 @@ from tracelens.commands.options import (
     COLOR,
     CONFIG,
     FILES,
-    JOBS,
-    LENIENT,
-    MAX_RECORD,
     QUIET,
-    STRICT,
-    WEB_SERVER,
     log_set,
     max_record_bytes,
+    reading_options,
     refuse_unparsed,
 )
 from tracelens.commands.output import Command, writing
@@ -45,11 +41,7 @@ STDOUT_FORMATS = ("csv", "jsonl")  # reporters.export.STDOUT_FORMATS (checked by
               help="The format of --to -: csv or jsonl.  [default: csv]")
 @CONFIG
 @AFFINITY_MISS
-@LENIENT
-@STRICT
-@WEB_SERVER
-@JOBS
-@MAX_RECORD
+@reading_options
 @QUIET
 @COLOR
 def export_command(files: tuple[str, ...], table: str, out: str, fmt: str | None, config: str | None,

@@ -12,15 +12,11 @@ from tracelens.commands.analysis import reconstruct_logs
 from tracelens.commands.options import (
     CONFIG,
     FILES,
-    JOBS,
-    LENIENT,
-    MAX_RECORD,
-    STRICT,
     TABLE_OR_JSONL_HELP,
-    WEB_SERVER,
     Format,
     format_option,
     output_options,
+    reading_options,
 )
 from tracelens.commands.output import Command
 from tracelens.reporters.console import stdout_console
@@ -48,11 +44,7 @@ WRITERS: dict[Format, Callable[[MemberTracker], None]] = {Format.TABLE: _table, 
 @FILES
 @format_option(WRITERS, Format.TABLE, TABLE_OR_JSONL_HELP)
 @CONFIG
-@LENIENT
-@STRICT
-@WEB_SERVER
-@JOBS
-@MAX_RECORD
+@reading_options
 @output_options
 def members(files: tuple[str, ...], fmt: Format, config: str | None, lenient: bool, strict: bool) -> None:
     """Per web-server process and member: down intervals with reasons, counters, weights.

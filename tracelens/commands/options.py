@@ -172,6 +172,12 @@ def max_record_bytes() -> int:
     return int(click.get_current_context().meta.get("tracelens.max_record_bytes", MAX_RECORD_DEFAULT))
 
 
+
+def reading_options(f: F) -> F:
+    """``--lenient``, ``--strict``, ``--web-server``, ``--jobs`` and ``--max-record-bytes``: for every
+    command that reads logs, in this order in its ``--help``."""
+    return LENIENT(STRICT(WEB_SERVER(JOBS(MAX_RECORD(f)))))
+
 class Format(str, enum.Enum):
     """Every ``--format`` of the commands. Each command maps the formats it takes to the function that
     writes them (its ``WRITERS``), and its option offers those, in that order."""

@@ -10,17 +10,13 @@ import click
 
 from tracelens.commands.options import (
     FILES,
-    JOBS,
-    LENIENT,
-    MAX_RECORD,
-    STRICT,
-    WEB_SERVER,
     Format,
     format_option,
     jobs,
     log_set,
     max_record_bytes,
     output_options,
+    reading_options,
     refuse_unparsed,
 )
 from tracelens.commands.output import Command
@@ -51,11 +47,7 @@ WRITERS: dict[Format, Callable[[Iterator[Event], ParseSummary], None]] = {Format
 @FILES
 @format_option(WRITERS, Format.JSONL, "One JSON object per record, or a table.")
 @click.option("--summary", is_flag=True, help="Print only the count per kind, the accounting and the unparsed records.")
-@LENIENT
-@STRICT
-@WEB_SERVER
-@JOBS
-@MAX_RECORD
+@reading_options
 @output_options
 def parse(files: tuple[str, ...], fmt: Format, summary: bool, lenient: bool, strict: bool) -> None:
     """Parse FILE... into typed records.

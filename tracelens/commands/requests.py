@@ -12,15 +12,11 @@ from tracelens.commands.options import (
     AFFINITY_MISS,
     CONFIG,
     FILES,
-    JOBS,
-    LENIENT,
-    MAX_RECORD,
-    STRICT,
     TABLE_OR_JSONL_HELP,
-    WEB_SERVER,
     Format,
     format_option,
     output_options,
+    reading_options,
 )
 from tracelens.commands.output import Command
 from tracelens.reporters.console import stdout_console
@@ -49,11 +45,7 @@ WRITERS: dict[Format, Callable[[tuple[str, ...], str | None, bool, str, bool], N
 @format_option(WRITERS, Format.TABLE, TABLE_OR_JSONL_HELP)
 @CONFIG
 @AFFINITY_MISS
-@LENIENT
-@STRICT
-@WEB_SERVER
-@JOBS
-@MAX_RECORD
+@reading_options
 @output_options
 def requests(files: tuple[str, ...], fmt: Format, config: str | None, affinity_miss: str, lenient: bool,
              strict: bool) -> None:

@@ -9,12 +9,8 @@ from tracelens.commands.options import (
     AFFINITY_MISS,
     CONFIG,
     FILES,
-    JOBS,
-    LENIENT,
-    MAX_RECORD,
-    STRICT,
-    WEB_SERVER,
     output_options,
+    reading_options,
 )
 from tracelens.commands.output import Command
 from tracelens.errors import TracelensError
@@ -26,11 +22,7 @@ from tracelens.reporters.console import stdout_console
 @FILES
 @CONFIG
 @AFFINITY_MISS
-@LENIENT
-@STRICT
-@WEB_SERVER
-@JOBS
-@MAX_RECORD
+@reading_options
 @output_options
 def session(session_id: str, files: tuple[str, ...], config: str | None, affinity_miss: str, lenient: bool,
             strict: bool) -> None:

@@ -12,12 +12,8 @@ from tracelens.commands.options import (
     AFFINITY_MISS,
     CONFIG,
     FILES,
-    JOBS,
-    LENIENT,
-    MAX_RECORD,
-    STRICT,
-    WEB_SERVER,
     output_options,
+    reading_options,
 )
 from tracelens.commands.output import Command
 from tracelens.errors import TracelensError
@@ -63,11 +59,7 @@ def parse_when(value: str | None, option: str) -> datetime | time | None:
 @click.option("--width", type=int, metavar="N",
               help=f"Columns to draw in (default: the terminal's; at least {MIN_WIDTH}).")
 @AFFINITY_MISS
-@LENIENT
-@STRICT
-@WEB_SERVER
-@JOBS
-@MAX_RECORD
+@reading_options
 @output_options
 def timeline(files: tuple[str, ...], config: str | None, pid: str | None, session_id: str | None,
              member: str | None, since: str | None, until: str | None, width: int | None, affinity_miss: str,

@@ -25,9 +25,9 @@ import math
 import os
 import re
 import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from xml.parsers import expat
 
@@ -56,6 +56,19 @@ _WHOLE_NUMBER = re.compile(r"[+-]?[0-9]+")
 # checks the configuration (floats, datetimes)
 _INT_MAX: Final = 2**31 - 1
 _DOCTYPE_REFUSED = "DOCTYPE and entity declarations are not allowed (billion laughs / external entity protection)"
+
+
+
+_T = TypeVar("_T")
+
+
+def first_of_each(pairs: Iterable[tuple[str | None, _T]]) -> dict[str, _T]:
+    """The first item of each key (keys of None left out): lookups that must not scan 100,000 members."""
+    index: dict[str, _T] = {}
+    for key, item in pairs:
+        if key is not None:
+            index.setdefault(key, item)
+    return index
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,14 +159,8 @@ class Cluster:
     _by_clone: dict[str, Member] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        by_name: dict[str, Member] = {}
-        by_clone: dict[str, Member] = {}
-        for m in self.members:
-            by_name.setdefault(m.name, m)
-            if m.clone_id is not None:
-                by_clone.setdefault(m.clone_id, m)
-        object.__setattr__(self, "_by_name", by_name)
-        object.__setattr__(self, "_by_clone", by_clone)
+        object.__setattr__(self, "_by_name", first_of_each((m.name, m) for m in self.members))
+        object.__setattr__(self, "_by_clone", first_of_each((m.clone_id, m) for m in self.members))
 
     @property
     def separator(self) -> str:
@@ -236,14 +243,9 @@ class PluginConfig:
     _cluster_of_member: dict[str, Cluster] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        by_name: dict[str, Cluster] = {}
-        of_member: dict[str, Cluster] = {}
-        for c in self.clusters:
-            by_name.setdefault(c.name, c)
-            for m in c.members:
-                of_member.setdefault(m.name, c)
-        object.__setattr__(self, "_cluster_by_name", by_name)
-        object.__setattr__(self, "_cluster_of_member", of_member)
+        object.__setattr__(self, "_cluster_by_name", first_of_each((c.name, c) for c in self.clusters))
+        object.__setattr__(self, "_cluster_of_member",
+                           first_of_each((m.name, c) for c in self.clusters for m in c.members))
 
     def cluster(self, name: str) -> Cluster | None:
         return self._cluster_by_name.get(name)

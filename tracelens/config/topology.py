@@ -11,7 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from tracelens.config.plugin_cfg import LoadBalance, PluginConfig
+from tracelens.config.plugin_cfg import LoadBalance, PluginConfig, first_of_each
 
 
 class Source(str, enum.Enum):
@@ -48,14 +48,8 @@ class ClusterModel:
     _by_clone: dict[str, MemberModel] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        by_name: dict[str, MemberModel] = {}
-        by_clone: dict[str, MemberModel] = {}
-        for m in self.members:
-            by_name.setdefault(m.name, m)
-            if m.clone_id is not None:
-                by_clone.setdefault(m.clone_id, m)
-        object.__setattr__(self, "_by_name", by_name)
-        object.__setattr__(self, "_by_clone", by_clone)
+        object.__setattr__(self, "_by_name", first_of_each((m.name, m) for m in self.members))
+        object.__setattr__(self, "_by_clone", first_of_each((m.clone_id, m) for m in self.members))
 
     def member(self, name: str) -> MemberModel | None:
         return self._by_name.get(name)
@@ -78,15 +72,9 @@ class Topology:
     _of_clone: dict[str, ClusterModel] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        of_member: dict[str, ClusterModel] = {}
-        of_clone: dict[str, ClusterModel] = {}
-        for c in self.clusters:
-            for m in c.members:
-                of_member.setdefault(m.name, c)
-                if m.clone_id is not None:
-                    of_clone.setdefault(m.clone_id, c)
-        object.__setattr__(self, "_of_member", of_member)
-        object.__setattr__(self, "_of_clone", of_clone)
+        object.__setattr__(self, "_of_member", first_of_each((m.name, c) for c in self.clusters for m in c.members))
+        object.__setattr__(self, "_of_clone",
+                           first_of_each((m.clone_id, c) for c in self.clusters for m in c.members))
 
     def cluster_of(self, member: str) -> ClusterModel | None:
         return self._of_member.get(member)
