@@ -4,8 +4,8 @@ def test_the_literal_choices_match_their_sources() -> None:
     """The CLI names some choices literally, so that it starts without importing the analysis."""
     from tracelens.commands import export, options, timeline
     from tracelens.findings.base import Severity
-    from tracelens.reporters import export as exporter
-    from tracelens.reporters import timeline as timeline_reporter
+    from tracelens.reporters import lanes as timeline_reporter
+    from tracelens.reporters import table_files as exporter
     from tracelens.routing.model import AffinityMiss
 
     assert tuple(m.value for m in AffinityMiss) == options.AFFINITY_MISS_CHOICES

@@ -11,7 +11,7 @@ import pytest
 
 from tests.conftest import SAMPLES, run_cli, write
 from tracelens.api import analyze
-from tracelens.reporters.records import finding_dict
+from tracelens.reporters.shapes import finding_dict
 from tracelens.routing.replay import Verdict
 
 TRACES = Path(__file__).resolve().parent / "traces"

@@ -22,9 +22,9 @@ from tracelens.api import iter_events
 from tracelens.parse.events import event_kinds
 from tracelens.read.reader import ReadStats
 from tracelens.report import Report
-from tracelens.reporters import export as exporter
 from tracelens.reporters import frames
-from tracelens.reporters.records import finding_dict, interval_dict, member_dict, request_dict
+from tracelens.reporters import table_files as exporter
+from tracelens.reporters.shapes import finding_dict, interval_dict, member_dict, request_dict
 from tracelens.routing.replay import Verdict
 
 SAMPLE = SAMPLES / "failover-failback.log"

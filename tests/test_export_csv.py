@@ -23,8 +23,8 @@ import tracelens
 from tests.conftest import ROOT, SAMPLES, run_cli, write
 from tracelens.api import iter_events
 from tracelens.read.reader import ReadStats
-from tracelens.reporters import export as exporter
 from tracelens.reporters import frames
+from tracelens.reporters import table_files as exporter
 
 SAMPLE = SAMPLES / "failover-failback.log"
 M2 = "was2Node_PluginMember2"

@@ -19,7 +19,7 @@ from tracelens.api import reconstruct
 from tracelens.parse import events as ev
 from tracelens.parse.parser import RecordParser
 from tracelens.read.reader import ReadStats, read_records
-from tracelens.reporters.records import request_dict
+from tracelens.reporters.shapes import request_dict
 from tracelens.requests.assemble import AttemptOutcome, Partial, RequestAssembler
 from tracelens.requests.cookies import CookieOutcome, cookie_outcome, parse_session_cookie, session_from_uri
 

@@ -24,7 +24,7 @@ from tests.golden.regenerate import (
 from tracelens.api import analyze
 from tracelens.commands.timeline import parse_when
 from tracelens.errors import TracelensError
-from tracelens.reporters import timeline as tl
+from tracelens.reporters import lanes as tl
 from tracelens.state.members import MemberRecord, WeightSeen
 
 FAILOVER = SAMPLES / "failover-failback.log"

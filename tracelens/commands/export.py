@@ -26,8 +26,8 @@ if TYPE_CHECKING:
     from tracelens.parse.events import Event
     from tracelens.read.reader import ReadStats
 
-TABLES = ("events", "requests", "sessions", "findings", "members")  # reporters.export.TABLES (checked by a test)
-STDOUT_FORMATS = ("csv", "jsonl")  # reporters.export.STDOUT_FORMATS (checked by a test)
+TABLES = ("events", "requests", "sessions", "findings", "members")  # reporters.table_files.TABLES (checked by a test)
+STDOUT_FORMATS = ("csv", "jsonl")  # reporters.table_files.STDOUT_FORMATS (checked by a test)
 
 
 @click.command("export", cls=Command)
@@ -54,7 +54,7 @@ def export_command(files: tuple[str, ...], table: str, out: str, fmt: str | None
     """
     from tracelens.read.reader import ReadStats
     from tracelens.records import iter_events
-    from tracelens.reporters import export as exporter
+    from tracelens.reporters import table_files as exporter
 
     to = exporter.target(out, fmt)  # an unusable OUT fails before the logs are read
     if table == "events":

@@ -29,13 +29,13 @@ if TYPE_CHECKING:
 
 
 def _jsonl(events: Iterator[Event], counts: ParseSummary) -> None:
-    from tracelens.reporters import events as events_reporter
+    from tracelens.reporters import event_rows as events_reporter
 
     events_reporter.write_jsonl(events, sys.stdout, counts)
 
 
 def _table(events: Iterator[Event], counts: ParseSummary) -> None:
-    from tracelens.reporters import events as events_reporter
+    from tracelens.reporters import event_rows as events_reporter
 
     events_reporter.write_table(events, stdout_console(wrap=False), counts)
 
@@ -59,7 +59,7 @@ def parse(files: tuple[str, ...], fmt: Format, summary: bool, lenient: bool, str
     from tracelens.parse.summary import ParseSummary
     from tracelens.read.reader import ReadStats
     from tracelens.records import check_not_empty, count_records, iter_events
-    from tracelens.reporters import events as events_reporter
+    from tracelens.reporters import event_rows as events_reporter
 
     files = log_set(files).paths
     stats = ReadStats()

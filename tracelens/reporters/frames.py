@@ -16,7 +16,7 @@ lines export (``tracelens export``):
   where a Python list would come back from a CSV as its repr; ``frame["clone_ids"].map(json.loads)``
   gives the lists.
 
-Column names are the keys of the JSON reporters (:mod:`tracelens.reporters.records`): one shape per
+Column names are the keys of the JSON reporters (:mod:`tracelens.reporters.shapes`): one shape per
 record, whatever the format.
 pandas is imported here and nowhere else in tracelens; callers import this module when they need it.
 """
@@ -42,7 +42,7 @@ except ImportError as exc:  # the `tables` extra is not installed
 
 from tracelens.findings.base import Severity
 from tracelens.parse import events as ev
-from tracelens.reporters.records import finding_dict, interval_dict, member_dict, process_keys, request_dict
+from tracelens.reporters.shapes import finding_dict, interval_dict, member_dict, process_keys, request_dict
 from tracelens.requests.cookies import CookieOutcome
 from tracelens.routing.replay import RequestVerdict, Verdict
 from tracelens.state.members import DownReason, EndReason, MemberState

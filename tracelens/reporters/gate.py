@@ -18,7 +18,7 @@ from junitparser import Failure, JUnitXml, TestCase, TestSuite
 from tracelens.findings.base import Finding, Rule, Severity
 from tracelens.report import SCHEMA_VERSION
 from tracelens.reporters.console import safe
-from tracelens.reporters.records import finding_dict, where
+from tracelens.reporters.shapes import finding_dict, where
 from tracelens.reporters.xmltext import xml_text
 
 #: ``--max-annotations``: GitHub shows only the first annotations of a step, so a rule with hundreds of

@@ -10,7 +10,7 @@ from typing import IO, Any
 from tracelens import __version__
 from tracelens.report import SCHEMA_VERSION, Report
 from tracelens.reporters.jsontext import json_text
-from tracelens.reporters.records import finding_dict, interval_dict, process_keys, session_dict
+from tracelens.reporters.shapes import finding_dict, interval_dict, process_keys, session_dict
 
 
 def _iso(t: datetime | None) -> str | None:

@@ -17,7 +17,7 @@ from tracelens.findings.rules import find_rule
 from tracelens.read.logset import Order
 from tracelens.report import Report
 from tracelens.reporters.console import safe, safe_text
-from tracelens.reporters.records import evidence_text
+from tracelens.reporters.shapes import evidence_text
 from tracelens.routing.replay import Verdict
 
 SEVERITY_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}

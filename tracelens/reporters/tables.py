@@ -14,7 +14,7 @@ from rich.text import Text
 from tracelens.report import Report
 from tracelens.reporters.console import safe, safe_text
 from tracelens.reporters.jsontext import json_text
-from tracelens.reporters.records import member_dict, request_dict
+from tracelens.reporters.shapes import member_dict, request_dict
 from tracelens.requests.assemble import AttemptOutcome, Request
 from tracelens.routing.replay import Verdict
 from tracelens.state.members import MemberRecord, MemberTracker
