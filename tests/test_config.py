@@ -13,7 +13,7 @@ import pytest
 
 from tracelens.config import LoadBalance, PluginConfig, load_config, parse_config
 from tracelens.config.plugin_cfg import MAX_BYTES, MAX_DEPTH
-from tracelens.errors import ConfigError, ExitCode
+from tracelens.errors import ConfigFileError, ExitCode
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_logs" / "plugin-cfg.xml"
 
@@ -35,7 +35,7 @@ def parse(body: str, config_attrs: str = "") -> PluginConfig:
 
 def refused(path: Path) -> str:
     """The one-line message ``load_config`` refuses ``path`` with."""
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ConfigFileError) as info:
         load_config(path)
     message = info.value.message
     assert "\n" not in message and "\r" not in message
@@ -624,17 +624,17 @@ def test_too_large(tmp_path: Path) -> None:
 
 
 def test_parse_config_refuses_too_large_bytes() -> None:
-    with pytest.raises(ConfigError, match=r"big\.xml: is 33554433 bytes, larger than the 32 MiB"):
+    with pytest.raises(ConfigFileError, match=r"big\.xml: is 33554433 bytes, larger than the 32 MiB"):
         parse_config(b" " * (MAX_BYTES + 1), "big.xml")
 
 
 def test_control_characters_in_the_path_stay_escaped(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ConfigFileError) as info:
         parse_config(b"", "bad\nname.xml")
     assert info.value.message == "bad\\nname.xml: is empty, not a plugin-cfg.xml file"
 
 
 def test_parse_config_names_the_given_path() -> None:
-    with pytest.raises(ConfigError) as info:
+    with pytest.raises(ConfigFileError) as info:
         parse_config(b"<nope", "/etc/httpd/plugin-cfg.xml")
     assert info.value.message.startswith("/etc/httpd/plugin-cfg.xml: not well-formed XML: ")

@@ -41,5 +41,5 @@ class InputError(TracelensError):
     """An input file that cannot be read at all."""
 
 
-class ConfigError(TracelensError):
+class ConfigFileError(TracelensError):
     """A plugin-cfg.xml or tracelens settings file that cannot be used."""

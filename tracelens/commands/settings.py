@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tracelens.errors import ConfigError
+from tracelens.errors import ConfigFileError
 
 LISTS = ("select", "extend-select", "ignore", "extend-ignore")
 STRINGS = ("fail-on", "format", "config", "affinity-miss")
@@ -32,9 +32,9 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+        raise ConfigFileError(f"{path}: not valid TOML ({exc})") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        raise ConfigFileError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 def find_settings(start: Path | None = None) -> Settings:
@@ -53,24 +53,24 @@ def find_settings(start: Path | None = None) -> Settings:
 
 def _validated(path: Path, table: Any) -> Settings:
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: tracelens settings must be a table")
+        raise ConfigFileError(f"{path}: tracelens settings must be a table")
     unknown = sorted(set(table) - KEYS)
     if unknown:
-        raise ConfigError(f"{path}: unknown tracelens setting(s) {', '.join(unknown)}; "
+        raise ConfigFileError(f"{path}: unknown tracelens setting(s) {', '.join(unknown)}; "
                           f"known: {', '.join(sorted(KEYS))}")
     for key in LISTS:
         value = table.get(key)
         if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-            raise ConfigError(f"{path}: `{key}` must be a list of codes or names")
+            raise ConfigFileError(f"{path}: `{key}` must be a list of codes or names")
     for key in STRINGS:
         value = table.get(key)
         if value is not None and not isinstance(value, str):
-            raise ConfigError(f"{path}: `{key}` must be a string")
+            raise ConfigFileError(f"{path}: `{key}` must be a string")
     for key in INTEGERS:
         value = table.get(key)
         # NOTE: bool is an int in Python, and `max-annotations = true` is a mistake, not 1
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
-            raise ConfigError(f"{path}: `{key}` must be a whole number, 0 or more")
+            raise ConfigFileError(f"{path}: `{key}` must be a whole number, 0 or more")
     values = dict(table)
     if "config" in values:
         # a path in the settings file is relative to that file, not to wherever tracelens runs

@@ -9,7 +9,7 @@ Theory of operation:
   ``forbid_dtd=True``: any DOCTYPE stops the parse at its first byte, so no entity is ever declared,
   expanded or fetched. Nesting deeper than :data:`MAX_DEPTH` is refused while the parser walks the
   file, before a tree of that depth exists.
-- A file that cannot be used at all is a :class:`~tracelens.errors.ConfigError` with one line naming
+- A file that cannot be used at all is a :class:`~tracelens.errors.ConfigFileError` with one line naming
   it. A file that can be used but has odd values is used: each odd value takes the plug-in's documented
   default and a sentence goes into :attr:`PluginConfig.problems`. Unknown elements, unknown attributes
   and text content are ignored, as the plug-in ignores them (RB51 Example 9-1 ships with a
@@ -34,7 +34,7 @@ from xml.parsers import expat
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from tracelens.errors import ConfigError
+from tracelens.errors import ConfigFileError
 
 MAX_BYTES: Final = 32 * 1024 * 1024
 # Generated files nest five levels (Config/ServerCluster/Server/Transport/Property); 64 leaves room
@@ -281,25 +281,25 @@ class PluginConfig:
 
 
 def load_config(path: str | os.PathLike[str]) -> PluginConfig:
-    """Read and parse the plugin-cfg.xml at ``path``; every failure is one :class:`ConfigError` line."""
+    """Read and parse the plugin-cfg.xml at ``path``; every failure is one :class:`ConfigFileError` line."""
     shown = _display(os.fspath(path))
     try:
         info = os.stat(path)
         if stat.S_ISDIR(info.st_mode):
-            raise ConfigError(f"{shown}: is a directory, not a plugin-cfg.xml file")
+            raise ConfigFileError(f"{shown}: is a directory, not a plugin-cfg.xml file")
         if info.st_size > MAX_BYTES:
-            raise ConfigError(_too_large(shown, info.st_size))
+            raise ConfigFileError(_too_large(shown, info.st_size))
         with open(path, "rb") as handle:
             # one byte more than allowed: a file that grew, or a device stat() calls empty, still stops
             text = handle.read(MAX_BYTES + 1)
     except (FileNotFoundError, NotADirectoryError):
-        raise ConfigError(f"{shown}: no such file") from None
+        raise ConfigFileError(f"{shown}: no such file") from None
     except PermissionError:
-        raise ConfigError(f"{shown}: permission denied") from None
+        raise ConfigFileError(f"{shown}: permission denied") from None
     except IsADirectoryError:
-        raise ConfigError(f"{shown}: is a directory, not a plugin-cfg.xml file") from None
+        raise ConfigFileError(f"{shown}: is a directory, not a plugin-cfg.xml file") from None
     except OSError as exc:
-        raise ConfigError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
+        raise ConfigFileError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
     return parse_config(text, os.fspath(path))
 
 
@@ -307,13 +307,13 @@ def parse_config(text: bytes, path: str) -> PluginConfig:
     """Parse plugin-cfg.xml ``text``; ``path`` only names the file in messages and the result."""
     shown = _display(path)
     if len(text) > MAX_BYTES:
-        raise ConfigError(_too_large(shown, len(text)))
+        raise ConfigFileError(_too_large(shown, len(text)))
     if not text.strip():
-        raise ConfigError(f"{shown}: is empty, not a plugin-cfg.xml file")
+        raise ConfigFileError(f"{shown}: is empty, not a plugin-cfg.xml file")
     root = _parse_xml(text, shown)
     if root.tag != "Config":
         found = _display(root.tag)
-        raise ConfigError(f"{shown}: not a plugin-cfg.xml file: the root element is <{found}>, not <Config>")
+        raise ConfigFileError(f"{shown}: not a plugin-cfg.xml file: the root element is <{found}>, not <Config>")
     return _build(root, path)
 
 
@@ -346,13 +346,13 @@ def _parse_xml(text: bytes, shown: str) -> Element:
         root: Element = parser.close()
     except _TooDeep:
         line = parser.parser.CurrentLineNumber
-        raise ConfigError(f"{shown}: elements nest deeper than {MAX_DEPTH} levels (line {line}); refused") from None
+        raise ConfigFileError(f"{shown}: elements nest deeper than {MAX_DEPTH} levels (line {line}); refused") from None
     except DefusedXmlException:
-        raise ConfigError(f"{shown}: {_DOCTYPE_REFUSED}") from None
+        raise ConfigFileError(f"{shown}: {_DOCTYPE_REFUSED}") from None
     except ParseError as exc:
-        raise ConfigError(f"{shown}: not well-formed XML: {_describe(exc)}") from None
+        raise ConfigFileError(f"{shown}: not well-formed XML: {_describe(exc)}") from None
     except LookupError as exc:  # an encoding="..." Python does not know
-        raise ConfigError(f"{shown}: not well-formed XML: {_display(str(exc))}") from None
+        raise ConfigFileError(f"{shown}: not well-formed XML: {_display(str(exc))}") from None
     return root
 
 
