@@ -29,7 +29,8 @@ from tests.conftest import ROOT, SAMPLES
 from tracelens import api
 from tracelens.config.plugin_cfg import parse_config
 from tracelens.config.topology import from_config
-from tracelens.findings.rules import _overlapping, run_rules
+from tracelens.findings.rules import run_rules
+from tracelens.findings.rules._common import _overlapping
 
 FAILOVER = (SAMPLES / "failover-failback.log").read_text(encoding="utf-8").splitlines()
 UNEVEN = (ROOT / "tests" / "traces" / "uneven-balance.log").read_text(encoding="utf-8").splitlines()
