@@ -35,10 +35,16 @@ def _first(r: Request) -> tuple[str, int]:
     return r.file, r.first_line
 
 
+def _file_rank(ctx: Context) -> Callable[[str], int]:
+    """A file's place in the log set as read (files not read, if any, after every file read)."""
+    rank = {name: i for i, name in enumerate(ctx.stats.files)}
+    return lambda file: rank.get(file, len(rank))
+
+
 def _in_order(ctx: Context, where: Iterable[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
     """Lines of the log in the order it was read: by file (as read), then line."""
-    rank = {name: i for i, name in enumerate(ctx.stats.files)}
-    return tuple(sorted(set(where), key=lambda at: (rank.get(at[0], len(rank)), at[0], at[1])))
+    rank = _file_rank(ctx)
+    return tuple(sorted(set(where), key=lambda at: (rank(at[0]), at[0], at[1])))
 
 
 def _reason_text(reason: DownReason) -> str:

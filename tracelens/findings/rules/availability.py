@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from tracelens.findings.base import Context, Finding, Rule, Severity
-from tracelens.findings.rules._common import _cite, _in_order, _overlapping, _Position, _reason_text, _t
+from tracelens.findings.rules._common import _cite, _file_rank, _in_order, _overlapping, _Position, _reason_text, _t
 from tracelens.routing.replay import RequestVerdict, Verdict
 from tracelens.state.members import EndReason
 
@@ -40,10 +40,10 @@ class MemberDown(Rule):
         # the requests each member was skipped or failed in, per process: a few per interval, instead
         # of every request for every interval. NOTE: by position in the log set (file as read, line), so
         # that an outage and its requests may each cross a rotation
-        rank = {name: i for i, name in enumerate(ctx.stats.files)}
+        rank = _file_rank(ctx)
 
         def position(file: str, line: int) -> _Position:
-            return rank.get(file, len(rank)), line
+            return rank(file), line
 
         touched: dict[tuple[str, str], tuple[list[_Position], list[_Position]]] = defaultdict(lambda: ([], []))
         for v in ctx.verdicts:
