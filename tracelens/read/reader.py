@@ -372,9 +372,10 @@ def _physical_lines(name: str, stream: BinaryIO, stats: ReadStats, encoding: str
                 except UnicodeEncodeError:
                     line = data.decode("latin-1")
                     stats.latin1_lines += 1
-            # readline stops short of its limit without a line end only at the end of the input
-            eof = len(line) < max_record + 2 and not line.endswith(newline)
-            if size > max_record and size - _end_length(line, newline, eof) > max_record:
+            # readline stops short of its limit without a line end only at the end of the input (judged
+            # only for a line over the limit: nothing else needs it, and this runs once per line)
+            if size > max_record and size - _end_length(
+                    line, newline, eof := len(line) < max_record + 2 and not line.endswith(newline)) > max_record:
                 last = line
                 kept = line.encode("utf-8", "surrogateescape")[:KEPT_BYTES]
                 while not eof and not last.endswith(newline):  # the rest of the line: counted, not kept
