@@ -7,7 +7,7 @@ and :mod:`tracelens.reporters.codequality`.
 from __future__ import annotations
 
 import json
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -105,8 +105,11 @@ def write_junit(findings: Sequence[Finding], rules: Sequence[type[Rule]], fail_o
     suite = TestSuite("tracelens")
     # the time the check ran, with its offset, as pytest writes it
     suite.timestamp = timestamp.isoformat(timespec="seconds")
+    by_code: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_code[f.code].append(f)
     for rule in rules:
-        mine = [f for f in findings if f.code == rule.code]
+        mine = by_code.get(rule.code, [])
         classname = xml_text(f"{rule.code} {rule.name}")
         if not mine:
             suite.add_testcase(TestCase("no findings", classname=classname))
