@@ -9,6 +9,7 @@ import contextlib
 import io
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 GOLDEN = Path(__file__).resolve().parent
@@ -40,20 +41,69 @@ def strip_header(text: str) -> str:
     return rest
 
 
-def _render(args: list[str]) -> str:
-    """What `tracelens ARGS` prints on stdout, without colour, run from the repository root."""
+#: golden name stem -> the arguments of `tracelens analyze --format json`, paths relative to the repository root
+#: (the report names its inputs). Every sample log and every test trace, each test trace with the
+#: configuration its README pairs it with.
+JSON_DIR = GOLDEN / "json"
+SAMPLE_CFG = "sample_logs/plugin-cfg.xml"
+JSON_CASES: dict[str, list[str]] = {
+    **{f"sample-{log.stem}": [f"sample_logs/{log.name}"] for log in sorted((ROOT / "sample_logs").glob("*.log"))},
+    "sample-failover-failback-with-config": ["sample_logs/failover-failback.log", "--config", SAMPLE_CFG],
+    "sample-real-03-redbook-ex9-8-ordered-routing-lenient": [
+        "sample_logs/real-03-redbook-ex9-8-ordered-routing.log", "--lenient"],
+    **{f"trace-{log.stem}": [f"tests/traces/{log.name}", "--config",
+                             "tests/traces/uneven-balance-cfg.xml" if log.stem == "uneven-balance" else SAMPLE_CFG]
+       for log in sorted((ROOT / "tests" / "traces").glob("*.log"))},
+}
+#: The benchmark generator's trace, written at this size and seed into a scratch folder and analysed there
+#: under its bare name, so that the report does not name the scratch folder.
+GENERATED_LINES, GENERATED_SEED = 20_000, 7
+GENERATED_NAME = f"generated-{GENERATED_LINES}-seed{GENERATED_SEED}.log"
+
+
+def analyze_args(case: list[str]) -> list[str]:
+    return ["analyze", "--format", "json", *case]
+
+
+def json_golden_path(stem: str) -> Path:
+    return JSON_DIR / f"{stem}.json"
+
+
+def write_generated_trace(folder: Path) -> Path:
+    """The generated benchmark trace of the golden size and seed, written into FOLDER."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from benchmarks.generate import generate
+
+    path = folder / GENERATED_NAME
+    with path.open("w", encoding="utf-8", newline="\n") as out:
+        out.writelines(f"{line}\n" for line in generate(GENERATED_LINES, GENERATED_SEED))
+    return path
+
+
+def _render(args: list[str], cwd: Path = ROOT) -> str:
+    """What `tracelens ARGS` prints on stdout, without colour, run from CWD (the repository root by default)."""
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from tracelens.cli import main
 
     os.environ["NO_COLOR"] = "1"
-    os.chdir(ROOT)
+    before = Path.cwd()
+    os.chdir(cwd)
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(args)
+    try:
+        with contextlib.redirect_stdout(out):
+            code = main(args)
+    finally:
+        os.chdir(before)
     if code != 0:
         raise SystemExit(f"tracelens {' '.join(args)} exited with {code}")
     return out.getvalue()
+
+
+def render_generated(folder: Path) -> str:
+    write_generated_trace(folder)
+    return _render(analyze_args([GENERATED_NAME]), cwd=folder)
 
 
 def regenerate() -> list[Path]:
@@ -63,6 +113,15 @@ def regenerate() -> list[Path]:
             path = golden_path(stem, width)
             path.write_text(f"{HEADER}\n{_render(timeline_args(log, width))}", encoding="utf-8")
             written.append(path)
+    JSON_DIR.mkdir(exist_ok=True)
+    for stem, case in JSON_CASES.items():
+        path = json_golden_path(stem)
+        path.write_text(_render(analyze_args(case)), encoding="utf-8")
+        written.append(path)
+    with tempfile.TemporaryDirectory() as scratch:
+        path = json_golden_path(Path(GENERATED_NAME).stem)
+        path.write_text(render_generated(Path(scratch)), encoding="utf-8")
+        written.append(path)
     return written
 
 
