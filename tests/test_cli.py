@@ -4,7 +4,7 @@ def test_the_literal_choices_match_their_sources() -> None:
     """The CLI names some choices literally, so that it starts without importing the analysis."""
     from tracelens.commands import export, options, timeline
     from tracelens.findings.base import Severity
-    from tracelens.reporters import lanes as timeline_reporter
+    from tracelens.reporters import lanes_text as timeline_reporter
     from tracelens.reporters import table_files as exporter
     from tracelens.routing.model import AffinityMiss
 

@@ -50,8 +50,11 @@ def test_the_contracts_hold_on_the_code(tree: Path) -> None:
     ("read/reader.py", "import tracelens.parse.grammar", "tracelens.read is not allowed to import tracelens.parse"),
     ("report.py", "import pandas", "tracelens.report is not allowed to import pandas"),
     ("commands/check.py", "import tracelens.cli", "tracelens.commands is not allowed to import tracelens.cli"),
+    ("lanes/chart.py", "import rich.text", "tracelens.lanes is not allowed to import rich"),
+    ("lanes/scale.py", "import tracelens.reporters.console",
+     "tracelens.lanes is not allowed to import tracelens.reporters"),
 ], ids=["parse-above-state", "rich-in-state", "files-in-findings", "read-above-parse", "pandas-in-report",
-        "commands-import-cli"])
+        "commands-import-cli", "rich-in-lanes", "lanes-import-a-reporter"])
 def test_an_import_against_the_layers_breaks_a_contract(tree: Path, module: str, line: str, broken: str) -> None:
     path = tree / "tracelens" / module
     original = path.read_text(encoding="utf-8")

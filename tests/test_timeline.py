@@ -24,7 +24,8 @@ from tests.golden.regenerate import (
 from tracelens.api import analyze
 from tracelens.commands.timeline import parse_when
 from tracelens.errors import TracelensError
-from tracelens.reporters import lanes as tl
+from tracelens.lanes import LaneFilters, choose_scale
+from tracelens.reporters import lanes_text as tl
 from tracelens.state.members import MemberRecord, WeightSeen
 
 FAILOVER = SAMPLES / "failover-failback.log"
@@ -130,7 +131,7 @@ def test_failover_sample_columns_at_80() -> None:
 )
 def test_choose_scale_fits_the_span(span: timedelta, cells: int, step: timedelta) -> None:
     lo = datetime(2004, 6, 7, 10, 15, 1, 250000)
-    scale = tl.choose_scale(lo, lo + span, cells)
+    scale = choose_scale(lo, lo + span, cells)
     assert scale.step == step
     assert scale.t0 <= lo and scale.index(lo) == 0
     assert scale.index(lo + span) == scale.cells - 1 < cells
@@ -149,7 +150,7 @@ def test_hours_of_requests_are_bucketed_fast() -> None:
     big = dataclasses.replace(report, requests=requests, verdicts=verdicts,
                               last_time=requests[-1].begin)
     started = clock.perf_counter()
-    chart = tl.render(big, tl.TimelineOptions(), 100)
+    chart = tl.render(big, LaneFilters(), 100)
     assert clock.perf_counter() - started < 5
     console = Console(file=io.StringIO(), width=100, no_color=True)
     for r in chart.renderables:
@@ -175,7 +176,7 @@ def test_markup_and_escape_sequences_from_the_log_are_shown_escaped(tmp_path: Pa
     named.add_weight(WeightSeen(at("10:15:30"), 1, "picked", 1, None))
     out = io.StringIO()
     console = Console(file=out, width=120, force_terminal=True, color_system="truecolor")  # colour ON
-    for options in (tl.TimelineOptions(), tl.TimelineOptions(session="IWuUT_zhR-gFYB-pOAk75Q5")):
+    for options in (LaneFilters(), LaneFilters(session="IWuUT_zhR-gFYB-pOAk75Q5")):
         for renderable in tl.render(report, options, 120).renderables:
             console.print(renderable)
     raw = out.getvalue()

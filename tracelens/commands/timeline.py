@@ -23,7 +23,7 @@ from tracelens.reporters.console import stdout_console
 _TIME_OF_DAY = re.compile(r"^\d{2}:\d{2}:\d{2}(\.\d{1,6})?$")
 
 
-MIN_WIDTH = 80  # reporters.lanes.MIN_WIDTH (checked by a test; the reporter is imported when it draws)
+MIN_WIDTH = 80  # reporters.lanes_text.MIN_WIDTH (checked by a test; the reporter is imported when it draws)
 
 
 def parse_when(value: str | None, option: str) -> datetime | time | None:
@@ -73,9 +73,10 @@ def timeline(files: tuple[str, ...], config: str | None, pid: str | None, sessio
     Glyphs:  ─ up  █ marked down  ░ retry window  · unknown
              o kept or other  F failover  B failback  L session lost  ! no member
     """
-    from tracelens.reporters import lanes as timeline_reporter
+    from tracelens.lanes import LaneFilters
+    from tracelens.reporters import lanes_text as timeline_reporter
 
-    options = timeline_reporter.TimelineOptions(
+    options = LaneFilters(
         pid=pid, member=member, session=session_id,
         since=parse_when(since, "--since"), until=parse_when(until, "--until"),
     )
