@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 import pytest
+from lark import Lark, Tree
+from lark.load_grammar import GrammarBuilder
 
 from tracelens.parse import events as ev
-from tracelens.parse.grammar import build_parser, grammar_path
+from tracelens.parse.grammar import START_SYMBOLS, build_parser
 from tracelens.parse.parser import RecordParser
 from tracelens.read import header
+from tracelens.read.grammar_files import grammar_path
 from tracelens.read.reader import RawRecord
+
+GRAMMARS = Path(__file__).resolve().parent.parent / "grammars"
 
 H = "[Mon Jun 07 10:15:20 2004] 00001a2c 00000f10 - "
 
@@ -29,6 +35,23 @@ def test_grammar_ships_as_a_top_level_file() -> None:
     assert grammar_path().name == "plugin_log.lark"
     assert grammar_path().is_file()
     assert grammar_path("lenient.lark").is_file()
+    assert grammar_path("header.lark").is_file()
+
+
+def _standalone(**options: object) -> Lark:
+    """plugin_log.lark as any lark user opens it: no tracelens code, its one import resolved beside it."""
+    return Lark.open(str(GRAMMARS / "plugin_log.lark"), parser="lalr", lexer="contextual",
+                     start=list(START_SYMBOLS), maybe_placeholders=False, **options)
+
+
+def test_the_grammar_file_builds_on_its_own() -> None:
+    parser = _standalone(strict=True)
+    tree = parser.parse("[Wed Dec 03 15:40:13 2014] 00000dbc 00000e78 - ERROR: ws_common: websphereGetStream: "
+                        "Connect timeout fired", start="record")
+    assert isinstance(tree, Tree) and tree.data == "record"
+    # the header's terminals came from header.lark: the tokens of the header are theirs
+    assert [t.type for t in tree.scan_values(lambda v: True)][:5] == ["ASCTIME", "PROCID", "PROCID", "LEVEL",
+                                                                      "COMPONENT"]
 
 
 # ---------------------------------------------------------------- headers (§1.1)
@@ -319,12 +342,40 @@ def test_header_regex_finds_every_header_of_a_line() -> None:
 
 
 def test_the_grammar_header_terminals_are_the_readers() -> None:
-    # the reader splits records by tracelens.read.header; the grammar must parse exactly those headers
-    terminals = {t.name: t for t in build_parser().terminals}
-    for name, regex in header.TERMINALS:
-        plain, _, priority = name.partition(".")
-        assert terminals[plain].pattern.to_regexp() == regex
-        assert terminals[plain].priority == int(priority or 0)
+    # the reader splits records by tracelens.read.header; the grammar must parse exactly those headers:
+    # the parser tracelens builds and the grammar file opened alone both take them from header.lark
+    for parser in (build_parser(), build_parser(lenient=True), _standalone()):
+        terminals = {t.name: t for t in parser.terminals}
+        for name, regex in header.TERMINALS:
+            plain, _, priority = name.partition(".")
+            assert terminals[plain].pattern.to_regexp() == regex
+            assert terminals[plain].priority == int(priority or 0)
+
+
+def test_the_readers_header_regex_is_made_of_the_grammars_terminals() -> None:
+    # lark's own reading of header.lark, every terminal it defines, against the reader's line-by-line one
+    builder = GrammarBuilder()
+    builder.load_grammar((GRAMMARS / "header.lark").read_text(encoding="utf-8"), str(GRAMMARS / "header.lark"))
+    built = builder.build()
+    defined, _, _ = built.compile([], {name for name, _ in built.term_defs})
+    by_lark = {(t.name if t.priority == 0 else f"{t.name}.{t.priority}", t.pattern.to_regexp()) for t in defined}
+    assert by_lark == set(header.TERMINALS)
+    # and the reader's header regex is the one the whole grammar's terminals make
+    grammar = {t.name: t.pattern.to_regexp() for t in _standalone().terminals}
+    exact = header.header_layout(f"(?:{grammar['ASCTIME']}|{grammar['CLFTIME']})",
+                                 f"(?:{grammar['IBMI_JOB']} )?{grammar['PROCID']}", grammar["PROCID"])
+    assert header.HEADER.pattern == exact
+
+
+@pytest.mark.parametrize("line", [
+    'PROCID: "a"',               # a string terminal: the reader takes /regex/ only
+    "LEVEL: /(?:TRACE)/i",       # flags
+    "HEADER: ASCTIME PROCID",    # a terminal made of terminals
+    "record: header",            # a rule
+])
+def test_the_reader_refuses_a_header_grammar_line_it_cannot_take(line: str) -> None:
+    with pytest.raises(ValueError, match=r"header.lark:2: not a one-line /regex/ terminal"):
+        header.terminal_definitions("// header\n" + line + "\n")
 
 
 def test_every_event_kind_is_produced_by_a_real_line() -> None:

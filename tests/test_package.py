@@ -87,6 +87,32 @@ def test_the_wheel_holds_types_licence_and_man_pages(wheel: Path) -> None:
     assert "Provides-Extra: tables" in meta and "Requires-Dist: pandas>=2.2.2; extra == 'tables'" in meta
 
 
+def test_the_wheel_carries_the_grammars_and_parses_with_them(wheel: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        z.extractall(tmp_path / "site")
+    grammars = {"plugin_log.lark", "header.lark", "lenient.lark"}
+    assert grammars <= {Path(n).name for n in names if n.startswith("tracelens/grammars/")}
+    # the unpacked wheel, not the checkout: the grammar's `%import .header` is resolved inside the package,
+    # and the reader takes its header from the packaged header.lark too (no cache: the grammar is built)
+    code = (
+        "import tracelens.read.grammar_files as g, tracelens.read.header as h\n"
+        "from tracelens.parse.grammar import build_parser\n"
+        "from tracelens.parse.parser import RecordParser\n"
+        "from tracelens.read.reader import RawRecord\n"
+        "print(g.grammar_path('header.lark').parent)\n"
+        "build_parser(strict=True)\n"
+        "e = RecordParser(fast=False).parse(RawRecord('p.log', 1, '[Wed Dec 03 15:40:13 2014] 00000dbc 00000e78 - "
+        "ERROR: ws_common: websphereGetStream: Connect timeout fired'))\n"
+        "print(type(e).__name__, e.pid, len(h.TERMINALS))\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                          timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [str(tmp_path / "site" / "tracelens" / "grammars"),
+                                        "ConnectTimeoutFired 00000dbc 6"]
+
+
 # ---------------------------------------------------------------- without the tables extra
 
 

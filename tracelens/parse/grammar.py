@@ -9,43 +9,25 @@ from __future__ import annotations
 
 import functools
 from datetime import datetime
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 from lark import Lark, Token, Transformer
 
 from tracelens.parse import events as ev
-from tracelens.read import header
+from tracelens.read.grammar_files import LENIENT_GRAMMAR, MAIN_GRAMMAR, grammar_path, grammar_source
 from tracelens.read.header import asctime, clftime
 
-GRAMMAR_NAME = "plugin_log.lark"
-LENIENT_NAME = "lenient.lark"  # %override lines appended under --lenient
 START_SYMBOLS = ("record", "bare_record", "body_record", "message", "bare_message", "banner")
 
 Payload = tuple[type[ev.Event], dict[str, Any]]
 
 
-def grammar_path(name: str = GRAMMAR_NAME) -> Path:
-    """Where the grammar is: inside the installed package (wheel) or beside it (checkout, editable)."""
-    packaged = resources.files("tracelens").joinpath("grammars").joinpath(name)
-    if packaged.is_file():
-        return Path(str(packaged))
-    in_checkout = Path(__file__).resolve().parents[2] / "grammars" / name
-    if in_checkout.is_file():
-        return in_checkout
-    raise FileNotFoundError(f"the grammar {name} is not installed with tracelens")
-
-
 def grammar_text(lenient: bool = False) -> str:
-    """The grammar, with the header's terminals of :mod:`tracelens.read.header`; ``lenient``: with the
-    overrides of ``grammars/lenient.lark`` for documentation excerpts."""
-    text = grammar_path().read_text(encoding="utf-8")
-    # NOTE: the header's terminals are the read stage's (it splits records by them): appended here, so
-    # that the grammar and the reader can never disagree on what a header is.
-    text += "".join(f"\n{name}: /{regex}/" for name, regex in header.TERMINALS) + "\n"
+    """The grammar as lark builds it: ``grammars/plugin_log.lark``; ``lenient``: with the overrides of
+    ``grammars/lenient.lark`` for documentation excerpts appended."""
+    text = grammar_source(MAIN_GRAMMAR)
     if lenient:
-        text += "\n" + grammar_path(LENIENT_NAME).read_text(encoding="utf-8")
+        text += "\n" + grammar_source(LENIENT_GRAMMAR)
     return text
 
 
@@ -490,6 +472,9 @@ def build_parser(strict: bool = False, lenient: bool = False) -> Lark:
     grammar as ``--lenient`` reads excerpts (typographic quotes accepted as quotes)."""
     return Lark(
         grammar_text(lenient),
+        # NOTE: the path lets lark resolve the grammar's `%import .header` beside it, as Lark.open would;
+        # it also keys the on-disk cache, which lark checks against the imported file's hash
+        source_path=str(grammar_path(MAIN_GRAMMAR)),
         parser="lalr",
         lexer="contextual",
         start=list(START_SYMBOLS),

@@ -1,10 +1,10 @@
 """Read stage: what a record header is (``[timestamp] pid tid - ``), defined once for every stage.
 
 The reader finds record boundaries by their header (a physical line may hold several records, §1.4
-of the facts), so the header belongs to this stage; the grammar takes its header terminals from
-here (:func:`tracelens.parse.grammar.grammar_text` appends :data:`TERMINALS` to the ``.lark`` file),
-and the fast regular expressions of the later stages fill the same :func:`header_layout` with looser
-pieces. Nothing here imports a later stage.
+of the facts), so the header belongs to this stage. Its terminals are written once, in
+``grammars/header.lark``: the grammar imports them (``%import .header``), this module reads the same
+definitions, and the fast regular expressions of the later stages fill the same :func:`header_layout`
+with looser pieces. Nothing here imports a later stage.
 """
 
 from __future__ import annotations
@@ -12,41 +12,55 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from tracelens.read.grammar_files import HEADER_GRAMMAR, grammar_source
+
 _MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
 
-# NOTE: these are written as the grammar writes a /regex/ terminal (``\/`` for a slash), because they
-# are appended to the grammar as such: lark then hands back exactly these strings as the terminals'
-# regular expressions, and Python's re reads ``\/`` as ``/``.
+#: A terminal definition of ``grammars/header.lark``: ``NAME: /regex/`` or ``NAME.PRIORITY: /regex/``.
+_DEFINITION = re.compile(r"(?P<name>[A-Z_]+(?:\.[0-9]+)?): /(?P<regex>.+)/")
+
+
+def terminal_definitions(text: str) -> tuple[tuple[str, str], ...]:
+    """The terminals a grammar of one-line regex definitions defines: ``(name as written, regex)``.
+
+    Raises ValueError on any other line but a comment or a blank one, so that a definition the reader
+    cannot take is never silently left to the grammar alone.
+    """
+    out = []
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("//"):
+            continue
+        match = _DEFINITION.fullmatch(stripped)
+        if match is None:
+            raise ValueError(f"{HEADER_GRAMMAR}:{number}: not a one-line /regex/ terminal: {stripped}")
+        out.append((match["name"], match["regex"]))
+    return tuple(out)
+
+
+# NOTE: the regular expressions are read from grammars/header.lark, which plugin_log.lark imports: one
+# definition for the reader and the grammar. They keep the grammar's spelling (``\/`` for a slash): lark
+# hands back exactly these strings as the terminals' regular expressions, and Python's re reads ``\/``
+# as ``/``. A line-by-line reading, not lark's grammar loader, because that builds lark's own parser of
+# grammars at every start (a quarter of a second); tests/test_grammar.py checks the two readings agree.
+
+#: The grammar's terminals that ``grammars/header.lark`` defines: ``(name as the grammar writes it, regex)``.
+#: COMPONENT takes priority 2 over the grammar's other terminals (a message's function would else win).
+TERMINALS = terminal_definitions(grammar_source(HEADER_GRAMMAR))
+_REGEX = {name.partition(".")[0]: regex for name, regex in TERMINALS}
 
 #: ``Wed Dec 03 15:40:13 2014`` or, space-padded, ``Wed Oct  6 13:51:03 2010`` (§1.1 A, A')
-ASCTIME = (
-    r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
-    r"[ 0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] [0-9]{4}"
-)
+ASCTIME = _REGEX["ASCTIME"]
 #: ``11/Sep/2017:18:43:58.84049`` (§1.1 B: five fractional digits; up to six accepted, none too)
-CLFTIME = (
-    r"[0-3][0-9]\/(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)\/[0-9]{4}:"
-    r"[0-2][0-9]:[0-5][0-9]:[0-6][0-9](?:\.[0-9]{1,6})?"
-)
+CLFTIME = _REGEX["CLFTIME"]
 #: pid and tid: hex, 1 to 16 digits (§1.1 notes); decimal on IBM i, after the job name (§1.1 C)
-PROCID = r"[0-9A-Fa-f]{1,16}(?![0-9A-Za-z])"
-IBMI_JOB = r"[0-9]{1,10}\/[A-Za-z0-9_#@$]{1,10}\/[A-Za-z0-9_#@$]{1,10}"
-#: the level word that starts a record's text (§1.2; WARNING and WARN are [U]: accepted, never required)
-LEVEL = r"(?:TRACE|STATS|ERROR|WARNING|WARN|DEBUG|DETAIL|PLUGIN)(?=:)"
+PROCID = _REGEX["PROCID"]
+IBMI_JOB = _REGEX["IBMI_JOB"]
+#: the level word that starts a record's text (§1.2)
+LEVEL = _REGEX["LEVEL"]
 #: ``component: function: message`` needs both colons; ``Set-Cookie: a=b`` and ``Bld version: 5.1.`` do not
-COMPONENT = r"[A-Za-z_][A-Za-z0-9_.]*(?=: [^\s:]+: ?)"
-
-#: The grammar's terminals that this module defines: ``(name as the grammar writes it, regex)``.
-#: COMPONENT takes priority 2 over the grammar's other terminals (a message's function would else win).
-TERMINALS = (
-    ("ASCTIME", ASCTIME),
-    ("CLFTIME", CLFTIME),
-    ("PROCID", PROCID),
-    ("IBMI_JOB", IBMI_JOB),
-    ("LEVEL", LEVEL),
-    ("COMPONENT.2", COMPONENT),
-)
+COMPONENT = _REGEX["COMPONENT"]
 
 
 def header_layout(stamp: str, process: str, thread: str) -> str:
