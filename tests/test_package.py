@@ -40,7 +40,8 @@ def test_lowest_constraints_are_the_floors_of_pyproject() -> None:
         if line.strip() and not line.startswith("#"):
             name, _, version = line.partition("==")
             pinned[name.strip().lower()] = version.strip()
-    assert set(pinned) == set(floors) == {"click", "defusedxml", "lark", "rich", "junitparser", "pandas", "pyarrow"}
+    assert set(pinned) == set(floors) == {"click", "defusedxml", "lark", "rich", "junitparser", "polars", "pandas",
+                                         "pyarrow"}
     for name, floor in floors.items():
         assert _release(pinned[name]) == _release(floor), (name, floor, pinned[name])
 
