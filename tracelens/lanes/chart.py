@@ -12,8 +12,12 @@ of the stretches that meet the bucket wins (marked down > retry window > up > un
 
 - *unknown* until the first timed evidence of the member in that process (a status line, a STATS
   summary, a response, a mark-down), and again after a restart until new evidence;
-- *marked down* from the mark-down until the retry is due;
+- *marked down* from the mark-down until the retry is due, and again from each failed retry probe;
 - *retry window* from then until the member is back (or the log ends);
+
+When a retry is due is not decided here: the routing model says it (:func:`tracelens.routing.model.retry_timers`,
+the rule the replay judges every request by), so that a request marked on a lane in its retry window is
+one the model let through, and a lane marked down is one it would skip.
 - *up* otherwise.
 
 Requests are placed at the time they began, on the lane of the member they were finally routed to
@@ -31,25 +35,24 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Protocol
 
 from tracelens.config.plugin_cfg import DEFAULT_RETRY_INTERVAL
 from tracelens.config.topology import Topology
 from tracelens.errors import TracelensError
-from tracelens.lanes.scale import Scale, choose_scale, shifted
+from tracelens.lanes.scale import Scale, choose_scale
 from tracelens.read.logset import split_process
 from tracelens.read.reader import ReadStats
 from tracelens.requests.assemble import Request
 from tracelens.requests.cookies import CookieOutcome
 from tracelens.requests.sessions import Session
+from tracelens.routing.model import retry_timers
 from tracelens.routing.replay import RequestVerdict, Verdict
 from tracelens.state.members import DownInterval, DownReason, EndReason, MemberRecord, MemberTracker
 
 #: the member of the lane that holds a process's requests no member could take
 NO_MEMBER = "(no member)"
-
-_MAX_SECONDS = timedelta.max // timedelta(seconds=1)
 
 
 class CellState(enum.IntEnum):
@@ -78,8 +81,11 @@ class Cause(str, enum.Enum):
     SEEN = "seen"  # up: the process logged the member (a status line, STATS, a weight, a response)
     BACK_UP = "back_up"  # up: a down interval ended (marked up, served, status up)
     MARKED_DOWN = "marked_down"  # marked down: the mark-down (or the first evidence of it), its failure beside it
-    RETRY_FAILED = "retry_failed"  # marked down again: a retry probe failed, the retry timer starts again
-    RETRY_DUE = "retry_due"  # retry window: the retry is due, from the retry interval or as the process logged it
+    # marked down again while down (a failed retry probe, or a connection that failed meanwhile): the retry
+    # timer starts again from this failure (APAR PK28197)
+    MARKED_DOWN_AGAIN = "marked_down_again"
+    RETRY_INTERVAL = "retry_interval"  # retry window: the retry interval has passed since the last failure
+    RETRY_LOGGED = "retry_logged"  # retry window: the process logged the retry due before the interval passed
 
 
 class Empty(str, enum.Enum):
@@ -143,6 +149,7 @@ class Lane:
     cells: tuple[CellState, ...] | None
     marks: tuple[Mark, ...]  # per bucket, Mark.NONE where no request began
     requests: tuple[RequestMark, ...]
+    retry_interval: int | None = None  # seconds, of the member's cluster (None for the no-member lane)
 
     @property
     def no_member(self) -> bool:
@@ -311,6 +318,7 @@ def build_lanes(analysis: Analysis, filters: LaneFilters, cells: int) -> LaneCha
             cells=tuple(CellState(s) for s in states) if states is not None else None,
             marks=tuple(Mark(m) for m in row_marks) if row_marks is not None else (Mark.NONE,) * scale.cells,
             requests=tuple(placed.requests.get(key, ())),
+            retry_interval=None if key[1] == NO_MEMBER else _retry_interval(analysis.topology, key[1]),
         ))
     return LaneChart(lo, hi, scale, tuple(lanes), session, untimed_requests, untimed_intervals, placed.unrouted)
 
@@ -403,53 +411,50 @@ def _window(analysis: Analysis, filters: LaneFilters,
     return since or lo, until or hi
 
 
-def _retry_interval(topology: Topology, member: str) -> timedelta:
+def _retry_interval(topology: Topology, member: str) -> int:
     cluster = topology.cluster_of(member)
-    seconds = cluster.retry_interval if cluster else DEFAULT_RETRY_INTERVAL
-    return timedelta(seconds=max(-_MAX_SECONDS, min(seconds, _MAX_SECONDS)))  # an inferred one may be absurd
+    return cluster.retry_interval if cluster else DEFAULT_RETRY_INTERVAL
 
 
 def _where(iv: DownInterval, line: int | None, file: str | None) -> tuple[Evidence, ...]:
     return (Evidence(file or iv.file, line),) if line is not None else ()
 
 
-def _interval_parts(iv: DownInterval, start: datetime, end: datetime, retry: timedelta) -> list[Stretch]:
-    """A down interval as marked-down and retry-window stretches."""
+def _interval_parts(iv: DownInterval, end: datetime, retry_interval: int) -> list[Stretch]:
+    """A down interval as marked-down and retry-window stretches, one pair per run of its retry timer.
+
+    NOTE: when the retry is due is the routing model's answer (:func:`tracelens.routing.model.retry_timers`:
+    the retry interval from the last failure, in whole seconds, or earlier when the process logged it due),
+    the rule by which the replay judged every request. The countdowns the log shows (``retry in N``) are
+    the process's statements: they are evidence of the marked-down stretch they fall in, and where they
+    disagree with the model the findings say so; they do not move the retry window.
+    """
+    timers = retry_timers(iv, retry_interval)
     parts: list[Stretch] = []
-    down_from, due = start, shifted(start, retry)
-    cause = Cause.MARKED_DOWN
-    down_evidence = _where(iv, iv.reason_line, iv.reason_file) + _where(iv, iv.start_line, None)
-    due_evidence: tuple[Evidence, ...] = ()
-    counted = False  # whether a countdown of this down stretch has set `due` yet
-    for c in iv.countdowns:
-        if c.time is None:
-            continue
-        logged_due = shifted(c.time, c.seconds)
-        if c.seconds > 0 and c.time >= due and c.time > down_from:
-            # a fresh countdown after the retry was due: the retry probe failed, down again
-            parts += [Stretch(CellState.DOWN, down_from, due, cause, down_evidence,
-                              iv.reason if cause is Cause.MARKED_DOWN else None),
-                      Stretch(CellState.RETRY, due, c.time, Cause.RETRY_DUE, due_evidence)]
-            down_from, counted, cause = c.time, False, Cause.RETRY_FAILED
-            down_evidence = _where(iv, c.line, c.file)
-        # the first countdown says when the retry is due (the retry interval may only be inferred);
-        # later ones only count down to it (a `retryInSec 0` logged late does not postpone it)
-        if not counted or logged_due < due:
-            due_evidence = _where(iv, c.line, c.file)
-        due = min(due, logged_due) if counted else logged_due
-        counted = True
-    if iv.retry_due is not None and down_from <= iv.retry_due < due:
-        due = iv.retry_due  # the log said `Time to retry` before the countdown ran out
-        due_evidence = _where(iv, iv.retry_due_line, iv.retry_due_file)
-    due = min(max(due, down_from), end)
-    parts += [Stretch(CellState.DOWN, down_from, due, cause, down_evidence,
-                      iv.reason if cause is Cause.MARKED_DOWN else None),
-              Stretch(CellState.RETRY, due, end, Cause.RETRY_DUE, due_evidence)]
+    for k, timer in enumerate(timers):
+        start = max(timer.started, parts[-1].end) if parts else timer.started
+        until = min(max(timers[k + 1].started, start), end) if k + 1 < len(timers) else end
+        due = min(max(timer.due, start), until)
+        said = tuple(Evidence(c.file or iv.file, c.line) for c in iv.countdowns
+                     if c.time is not None and start <= c.time < due)
+        if timer.restart:
+            parts.append(Stretch(CellState.DOWN, start, due, Cause.MARKED_DOWN_AGAIN,
+                                 (Evidence(timer.file, timer.line), *said)))
+        else:
+            parts.append(Stretch(CellState.DOWN, start, due, Cause.MARKED_DOWN,
+                                 (*_where(iv, iv.reason_line, iv.reason_file), Evidence(timer.file, timer.line), *said),
+                                 iv.reason))
+        logged = (Evidence(timer.due_file or iv.file, timer.due_line),) if timer.due_line is not None else ()
+        if timer.logged:
+            cause, evidence = Cause.RETRY_LOGGED, logged
+        else:  # the interval counted from where the timer started; the retry due line, if logged later
+            cause, evidence = Cause.RETRY_INTERVAL, (Evidence(timer.file, timer.line), *logged)
+        parts.append(Stretch(CellState.RETRY, due, until, cause, evidence))
     return [p for p in parts if p.end > p.start]
 
 
 def _member_stretches(rec: MemberRecord, intervals: list[DownInterval], evidence: list[datetime],
-                      retry: timedelta, hi: datetime) -> list[Stretch]:
+                      retry_interval: int, hi: datetime) -> list[Stretch]:
     """What one process believed about one member, from its first evidence to ``hi``, stretch by stretch."""
     out: list[Stretch] = []
     times = sorted(
@@ -464,7 +469,7 @@ def _member_stretches(rec: MemberRecord, intervals: list[DownInterval], evidence
         end = iv.end if iv.end is not None and iv.end >= iv.start else hi
         if cursor is not None and cursor < iv.start:
             out.append(Stretch(CellState.UP, cursor, iv.start, up_cause, up_evidence))
-        parts = _interval_parts(iv, iv.start, end, retry)
+        parts = _interval_parts(iv, end, retry_interval)
         # still down when the log ends: the last bucket is down too, not the start of something else
         still_down = iv.end_reason in (EndReason.LOG_END, None)
         if parts and still_down:

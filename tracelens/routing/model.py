@@ -26,12 +26,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from tracelens.config.plugin_cfg import LoadBalance
 from tracelens.config.topology import ClusterModel
 from tracelens.requests.assemble import StatusSeen
-from tracelens.state.members import MemberState, MemberView, whole_seconds
+from tracelens.state.members import DownInterval, MemberState, MemberView, whole_seconds
 
 
 class AffinityMiss(str, enum.Enum):
@@ -117,6 +117,70 @@ def availability(
     return Availability(member, True, None, None, s.line, disagreement)
 
 
+def retry_due_at(retry_from: datetime, retry_interval: int) -> datetime:
+    """When a member whose retry timer started at ``retry_from`` is due for a retry: ``retry_interval``
+    seconds later as the plug-in's clock counts them, in whole seconds (:func:`whole_seconds`; facts §2.2).
+
+    The one retry rule: ``now >= retry_due_at(retry_from, interval)`` exactly when
+    ``whole_seconds(retry_from, now) >= interval``. An absurd interval (an inferred one may be) is held
+    at the calendar's ends instead of overflowing.
+    """
+    start = retry_from.replace(microsecond=0)
+    try:
+        return start + timedelta(seconds=retry_interval)
+    except OverflowError:
+        return datetime.max if retry_interval > 0 else datetime.min
+
+
+@dataclass(frozen=True, slots=True)
+class RetryTimer:
+    """One run of a member's retry timer in one process, as the model reads it.
+
+    The timer starts at the mark-down (``restart`` False) or at a failed retry probe, a further mark-down
+    (``restart`` True), at ``started`` on ``file:line``. The member is due for a retry at ``due``: the
+    retry interval after the start (:func:`retry_due_at`), or earlier when the process logged it due
+    before that (``Time to retry``, ``retryNow 1``: then ``logged``), as :func:`availability` holds a
+    member available whose process says the retry is due. ``due_file:due_line`` is the logged retry due
+    of this run, if the log has one.
+    """
+
+    started: datetime
+    file: str
+    line: int
+    restart: bool
+    due: datetime
+    logged: bool
+    due_file: str | None
+    due_line: int | None
+
+
+def retry_timers(iv: DownInterval, retry_interval: int) -> tuple[RetryTimer, ...]:
+    """The runs of the retry timer over a down interval: from the mark-down, then from each failed retry
+    probe (APAR PK28197), each with when the model holds the member due for a retry. Empty for an
+    interval without a time."""
+    if iv.start is None:
+        return ()
+    out: list[RetryTimer] = []
+    started, file, line, restart = iv.start, iv.file, iv.start_line, False
+    for r in iv.timer_restarts:
+        if r.time is None:
+            continue  # an untimed line does not restart the timer (the tracker keeps retry_from)
+        out.append(_timer(started, file, line, restart, retry_interval, r.retry_due,
+                          r.retry_due_file or iv.file, r.retry_due_line))
+        started, file, line, restart = r.time, r.file or iv.file, r.line, True
+    out.append(_timer(started, file, line, restart, retry_interval, iv.retry_due, iv.retry_due_file or iv.file,
+                      iv.retry_due_line))
+    return tuple(out)
+
+
+def _timer(started: datetime, file: str, line: int, restart: bool, retry_interval: int, logged: datetime | None,
+           logged_file: str, logged_line: int | None) -> RetryTimer:
+    due = retry_due_at(started, retry_interval)
+    if logged is None or logged < started:  # NOTE: a retry due before its own timer: the clock went back
+        return RetryTimer(started, file, line, restart, due, False, None, None)
+    return RetryTimer(started, file, line, restart, min(due, logged), logged < due, logged_file, logged_line)
+
+
 def _from_view(member: str, view: MemberView | None, now: datetime | None, retry_interval: int) -> Availability:
     if view is None or view.state in (MemberState.UP, MemberState.UNKNOWN):
         if view is not None and view.reached_max_connections:
@@ -128,10 +192,9 @@ def _from_view(member: str, view: MemberView | None, now: datetime | None, retry
     # starts it again
     if view.retry_from is None or now is None:
         return Availability(member, False, "marked down", None, None, None)
-    elapsed = whole_seconds(view.retry_from, now)
-    if elapsed >= retry_interval:
+    if now >= retry_due_at(view.retry_from, retry_interval):
         return Availability(member, True, None, None, None, None)
-    left = int(retry_interval - elapsed)
+    left = int(retry_interval - whole_seconds(view.retry_from, now))
     return Availability(member, False, f"marked down, retry in {left} s", left, None, None)
 
 

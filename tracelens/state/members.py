@@ -149,6 +149,23 @@ class Countdown:
     file: str | None = None  # the file of ``line`` when it is not the interval's (a rotated set)
 
 
+@dataclass(frozen=True, slots=True)
+class TimerRestart:
+    """A further mark-down of a member already down (a failed retry probe): its retry timer starts again.
+
+    The retry due that the process had logged before it (``Time to retry``, ``retryNow 1``), if any, is
+    kept here: the interval's own ``retry_due`` is cleared by the restart, and the lanes of the timeline
+    show every run of the timer, not only the last.
+    """
+
+    line: int
+    time: datetime | None
+    file: str | None  # None: the interval's own file
+    retry_due: datetime | None = None
+    retry_due_line: int | None = None
+    retry_due_file: str | None = None
+
+
 @dataclass(slots=True)
 class DownInterval:
     """A member marked down in one process: from the mark-down (or first evidence) to recovery."""
@@ -176,6 +193,8 @@ class DownInterval:
     # when the retry timer last started: the mark-down, then each failed probe (the plug-in counts the
     # retry interval from the last failure, APAR PK28197)
     retry_from: datetime | None = None
+    # every restart of the retry timer, in log order (the lines are also in ``repeats``)
+    timer_restarts: list[TimerRestart] = field(default_factory=list)
 
     def countdown(self, time: datetime | None, line: int, seconds: int, file: str | None = None) -> Countdown:
         since = self.retry_from
@@ -519,6 +538,10 @@ class MemberTracker:
             if event.file != iv.file:
                 iv.repeat_files[len(iv.repeats)] = event.file
             iv.repeats.append(event.line)
+            iv.timer_restarts.append(TimerRestart(
+                event.line, event.time, event.file if event.file != iv.file else None,
+                iv.retry_due, iv.retry_due_line, iv.retry_due_file,
+            ))
             iv.retry_due_line = iv.retry_due = iv.retry_due_file = None
             if event.time is not None:
                 iv.retry_from = event.time
