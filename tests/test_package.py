@@ -34,14 +34,15 @@ def _floors(requirements: list[str]) -> dict[str, str]:
 def test_lowest_constraints_are_the_floors_of_pyproject() -> None:
     """.ci/floors installs .ci/lowest.txt: it must be every runtime floor, exactly."""
     project = PYPROJECT["project"]
-    floors = _floors(project["dependencies"]) | _floors(project["optional-dependencies"]["tables"])
+    extras = project["optional-dependencies"]
+    floors = _floors(project["dependencies"]) | _floors(extras["tables"]) | _floors(extras["report"])
     pinned = {}
     for line in (ROOT / ".ci" / "lowest.txt").read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             name, _, version = line.partition("==")
             pinned[name.strip().lower()] = version.strip()
     assert set(pinned) == set(floors) == {"click", "defusedxml", "lark", "rich", "junitparser", "polars", "pandas",
-                                         "pyarrow"}
+                                         "pyarrow", "jinja2", "plotly"}
     for name, floor in floors.items():
         assert _release(pinned[name]) == _release(floor), (name, floor, pinned[name])
 

@@ -14,7 +14,19 @@ from collections.abc import Sequence
 import click
 
 from tracelens import __version__
-from tracelens.commands import analyze, check, explain, export, members, parse, requests, rules, session, timeline
+from tracelens.commands import (
+    analyze,
+    check,
+    explain,
+    export,
+    members,
+    parse,
+    report,
+    requests,
+    rules,
+    session,
+    timeline,
+)
 from tracelens.commands.output import Interrupted, OutputError, PipeClosed, output_error
 from tracelens.errors import ExitCode, TracelensError
 from tracelens.reporters import console as terminal
@@ -36,7 +48,8 @@ def cli() -> None:
 
 
 for _command in (analyze.analyze_command, check.check, explain.explain, export.export_command, members.members,
-                 parse.parse, requests.requests, rules.rules, session.session, timeline.timeline):
+                 parse.parse, report.report_command, requests.requests, rules.rules, session.session,
+                 timeline.timeline):
     cli.add_command(_command)
 
 

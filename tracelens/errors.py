@@ -6,6 +6,8 @@ import enum
 
 #: what to run for the tables (export, the API's frames): pandas and pyarrow are an extra
 TABLES_EXTRA = "pip install 'tracelens[tables]'"
+#: what to run for `tracelens report` (the HTML file): Jinja2 and Plotly are an extra
+REPORT_EXTRA = "pip install 'tracelens[report]'"
 
 
 class ExitCode(enum.IntEnum):
