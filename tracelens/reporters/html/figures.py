@@ -14,7 +14,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from tracelens.lanes import Cause, CellState, Evidence, Mark, describe_step
+from tracelens.lanes import CellState, Evidence, Mark, describe_step
 from tracelens.reporters.html.view import (
     MARK_NAME,
     STATE_NAME,
@@ -45,12 +45,14 @@ VERDICT_COLOURS = {
 VERDICT_PATTERNS = {"failover": "/", "no_member": "x", "unexplained": "\\", "clone_unknown": ".", "failback": "-"}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 LANE_PX = 44
-CAUSE_NAME = {
-    Cause.SEEN: "the process logged the member",
-    Cause.BACK_UP: "back up after a down interval",
-    Cause.MARKED_DOWN: "marked down",
-    Cause.RETRY_FAILED: "a retry probe failed: marked down again",
-    Cause.RETRY_DUE: "the retry is due",
+#: the lane model's causes in words, by value (a cause added to the model shows as its value)
+CAUSE_TEXT = {
+    "seen": "the process logged the member",
+    "back_up": "back up after a down interval",
+    "marked_down": "marked down",
+    "marked_down_again": "marked down again (a failed retry probe or connection): the retry timer restarts",
+    "retry_interval": "the retry interval has passed since the last failure",
+    "retry_logged": "the process logged the retry as due",
 }
 
 
@@ -99,7 +101,7 @@ def timeline_figure(timeline: Timeline, several_files: bool) -> go.Figure:
                 xs.append(max(_ms(b.end - b.start), 1.0))
                 bases.append(_iso(b.start))
                 text = f"<b>{labels[lane.key]}</b><br>{STATE_NAME[state]}: {_span(b.start, b.end)}"
-                text += f"<br>why: {CAUSE_NAME[b.cause]}"
+                text += f"<br>why: {CAUSE_TEXT.get(b.cause.value, b.cause.value.replace('_', ' '))}"
                 if b.failure is not None:
                     text += f" ({_esc(b.failure.value.replace('_', ' '))})"
                 if b.evidence:
