@@ -14,7 +14,7 @@ from tracelens.requests.assemble import Attempt, AttemptOutcome, Request, Status
 from tracelens.requests.cookies import CookieOutcome
 from tracelens.routing.model import Availability
 from tracelens.routing.replay import RequestVerdict, Verdict
-from tracelens.state.members import DownInterval, DownReason, EndReason, MemberState, MemberView
+from tracelens.state.members import DownInterval, DownReason, EndReason, MemberState, MemberView, TimerRestart
 
 
 @pytest.mark.parametrize(("dtype", "vocabulary"), [
@@ -74,6 +74,7 @@ def test_a_table_holds_every_field_of_the_record_it_replaces(table: tables.Table
     (tables.REQUESTS.column("attempts"), Attempt, {"state"}),
     (tables.REQUESTS.column("status_checks"), StatusSeen, set()),
     (tables.VERDICTS.column("skipped"), Availability, set()),
+    (tables.MEMBER_INTERVALS.column("timer_restarts"), TimerRestart, set()),
 ])
 def test_a_nested_column_holds_every_field_of_its_record(column: tables.Column, cls: type,
                                                          not_stored: set[str]) -> None:

@@ -267,6 +267,15 @@ _COUNTDOWN = (
     Column("file", NAME, "the file of the line when it is not the interval's"),
 )
 
+_TIMER_RESTART = (
+    Column("line", LINE, "the further mark-down"),
+    Column("time", TIME, "when it was logged: the retry timer starts again there"),
+    Column("file", NAME, "the file of the line when it is not the interval's"),
+    Column("retry_due", TIME, "when the process had logged the retry due before it; null: not logged"),
+    Column("retry_due_line", LINE, "the line that logged that retry due"),
+    Column("retry_due_file", NAME, "the file of retry_due_line when it is not the interval's"),
+)
+
 MEMBER_INTERVALS = Table(
     name="member_intervals",
     doc="One row per down interval of a member in one process: from its mark-down to its recovery.",
@@ -291,6 +300,8 @@ MEMBER_INTERVALS = Table(
         Column("retry_due_file", NAME, "the file of retry_due_line when it is not the interval's"),
         Column("retry_from", TIME, "when the retry timer last started (a failed retry probe restarts it)"),
         Column("repeats", pl.List(LINE), "lines of further mark-downs while down (failed retry probes)"),
+        Column("timer_restarts", pl.List(_struct(*_TIMER_RESTART)),
+               "each further mark-down, where the retry timer starts again: " + _nested(_TIMER_RESTART)),
     ),
 )
 
