@@ -228,7 +228,7 @@ def interleave(requests: Sequence[Written], rnd: random.Random, clf: bool,
     return lines, numbers
 
 
-def _config_block(t: datetime, pid: str, tid: str, clf: bool) -> list[str]:
+def config_block(t: datetime, pid: str, tid: str, clf: bool) -> list[str]:
     """The banner and configuration load a process writes first (sample lines 1-11, 8.5 build)."""
     bodies = ["PLUGIN: Plugins loaded.", "PLUGIN: --------------------System Information-----------------------",
               "PLUGIN: Bld version: 8.5.5.20"]
@@ -259,7 +259,7 @@ def begin_lines_requests() -> list[Written]:
 def begin_lines_trace(clf: bool) -> str:
     """The text of tests/traces/begin-lines.log (asctime headers) or begin-lines-85.log (``clf``)."""
     t0 = datetime(2004, 6, 7, 10, 15, 1, 12345)
-    head = (_config_block(t0, "00001a2c", "00000e78", clf)
-            + _config_block(t0 + timedelta(milliseconds=5), "00001b40", "00000c20", clf))
+    head = (config_block(t0, "00001a2c", "00000e78", clf)
+            + config_block(t0 + timedelta(milliseconds=5), "00001b40", "00000c20", clf))
     lines, _ = interleave(begin_lines_requests(), random.Random(14), clf)
     return "\n".join(head + lines) + "\n"

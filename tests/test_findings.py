@@ -1,11 +1,13 @@
-"""Findings through ``tracelens.api.analyze``: one trace that must raise each rule, one that must not.
+"""Findings through ``tracelens.api.analyze``, beyond each rule's table of cases.
 
-The small traces written here are cut from real message texts only: the records of
-``sample_logs/failover-failback.log`` (RB51 Example 5-19, plugin-facts §0) and of the scenario traces
-in ``tests/traces/`` (whose sources are listed in their README), with server names, times or lines
-moved. The scenario traces are also checked request by request against ``tests/traces/README.md``.
-At the end: every rule's documentation (four sections, unique code and name), ``tracelens explain``,
-``tracelens rules`` and the README's generated findings table.
+Each rule's cases (a trace that must raise it, one that must not) are data in ``tests/rule_cases/``, run by
+``tests/test_rule_cases.py``. Here: the seed's failover trace exactly, the scenario traces of
+``tests/traces/`` request by request against their README, closer tests of single rules, and every
+rule's documentation (four sections, unique code and name), ``tracelens explain``, ``tracelens rules``
+and the README's generated findings table. The small traces written here are cut from real message texts
+only: the records of ``sample_logs/failover-failback.log`` (RB51 Example 5-19, plugin-facts §0) and of the
+scenario traces in ``tests/traces/`` (whose sources are listed in their README), with server names, times or
+lines moved.
 """
 
 from __future__ import annotations
@@ -13,8 +15,7 @@ from __future__ import annotations
 import gzip
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,6 @@ from tracelens.api import analyze
 from tracelens.findings.base import Finding, Rule
 from tracelens.findings.rules import RULES
 from tracelens.report import Report
-from tracelens.requests import sessions
 from tracelens.routing.replay import Verdict
 
 TRACES = Path(__file__).resolve().parent / "traces"
@@ -54,10 +54,6 @@ def trace(name: str) -> str:
 def sample(first: int, last: int) -> list[str]:
     """Lines ``first``..``last`` (1-based, inclusive) of the failover sample."""
     return SAMPLE_LINES[first - 1:last]
-
-
-def swap(lines: list[str], old: str, new: str) -> list[str]:
-    return [line.replace(old, new) for line in lines]
 
 
 def log(tmp_path: Path, name: str, lines: list[str]) -> str:
@@ -117,233 +113,10 @@ def verdicts(report: Report) -> list[tuple[int, str, str | None]]:
 # ---------------------------------------------------------------- small traces built from real texts
 
 
-def unexplained_trace(tmp_path: Path) -> str:
-    """Sample request 1 (member1 up, affinity match, markedDown 0), but the pick and the set go to member2."""
-    req = sample(12, 40)
-    req = req[:15] + swap(req[15:18], M1, M2) + req[18:]  # lines 27-29: picked / next up / Setting server to
-    return log(tmp_path, "unexplained.log", sample(1, 11) + req)
-
-
-def contradiction_trace(tmp_path: Path) -> str:
-    """Sample request 2 (member1 marked down, line 34 here) then request 1 again 10 s later: `markedDown 0`."""
-    return log(tmp_path, "contradiction.log",
-               sample(1, 11) + sample(41, 102) + swap(sample(12, 40), "10:15:06", "10:15:30"))
-
-
-def unparsed_trace(tmp_path: Path) -> str:
-    return log(tmp_path, "unparsed.log", [*SAMPLE_LINES, "garbage here"])
-
-
 def single_member_trace(tmp_path: Path) -> str:
     """A cluster of member1 alone: the config load, then sample request 2 up to `retry in 60`, then no member."""
     return log(tmp_path, "single.log",
                sample(1, 6) + sample(10, 10) + sample(41, 78) + NO_MEMBER_LINES[49:53])
-
-
-def single_member_cfg(tmp_path: Path) -> str:
-    return cfg(tmp_path, [(M1, "v544d031", 2, 60)])
-
-
-def truncated_gz(tmp_path: Path) -> str:
-    data = gzip.compress((SAMPLES / "failover-failback.log").read_bytes())
-    return str(write(tmp_path, "http_plugin.log.gz", data[: len(data) * 3 // 4]))
-
-
-def concatenated_trace(tmp_path: Path) -> str:
-    """The sample's second half, then its first half: a file made by concatenating two logs the wrong way round."""
-    return log(tmp_path, "concatenated.log", sample(100, 190) + sample(1, 99))
-
-
-def complete_gz(tmp_path: Path) -> str:
-    return str(write(tmp_path, "http_plugin.log.gz", gzip.compress((SAMPLES / "failover-failback.log").read_bytes())))
-
-
-def new_session_on_home_trace(tmp_path: Path) -> str:
-    """Sample request 1, whose own member answers with a new session ID (session expired: not a loss, §5.9)."""
-    req = sample(12, 40)
-    stamp = "[Mon Jun 07 10:15:06 2004] 00001a2c 00000e78 - TRACE:    "
-    set_cookie = stamp + "Set-Cookie: JSESSIONID=0000Pw5eRt8Yu_Io1-As4Df7GhJ:v544d031;Path=/"
-    req = [*req[:28], stamp + "Cache-Control: no-cache", set_cookie, *req[28:]]
-    return log(tmp_path, "expired.log", sample(1, 11) + req)
-
-
-def same_cookie_twice_trace(tmp_path: Path) -> str:
-    value = "JSESSIONID=0001IWuUT_zhR-gFYB-pOAk75Q5:v544d031"
-    return log(tmp_path, "same-twice.log", sample(1, 11) + swap(sample(12, 40), f"Cookie: {value}",
-                                                                   f"Cookie: {value}; {value}"))
-
-
-# ---------------------------------------------------------------- one case per rule that must fire
-
-
-@dataclass(frozen=True)
-class Fires:
-    """A trace (and config) that must raise ``code``; ``where`` are the attributes of its first finding."""
-
-    build: Callable[[Path], tuple[list[str], str | None]]
-    where: dict[str, object] = field(default_factory=dict)
-    says: tuple[str, ...] = ()  # substrings of the message
-    evidence: tuple[int, ...] = ()  # lines that must be among the evidence
-    file: str | None = None  # "trace" or "config": the finding names that file
-    count: int = 1
-    session_limit: int | None = None  # a lower SESSION_LIMIT for this case
-
-
-FIRES: dict[str, Fires] = {
-    "TL001": Fires(lambda d: ([FAILOVER], None), {"line": 41, "pid": PID, "member": M1, "session": S1},
-                   ("the connection was refused, line 61", "the session survived"), (41, 61, 63, 103), "trace"),
-    "TL002": Fires(lambda d: ([FAILOVER], CFG), {"line": 145, "pid": PID, "member": M1, "session": S1},
-                   (), (145, 188), "trace"),
-    "TL003": Fires(lambda d: ([trace("session-lost.log")], CFG), {"line": 101, "pid": PID, "member": M2, "session": S1},
-                   ("Xq3LmPz8_RtY-kWc2NvB0aH",), file="trace"),
-    "TL004": Fires(lambda d: ([trace("clone-unknown.log")], CFG), {"line": 16, "pid": PID, "session": S1},
-                   ("v544dxxx", "load balanced to " + M2), (12,), "trace"),
-    "TL005": Fires(lambda d: ([trace("process-divergence.log")], CFG),
-                   {"line": 85, "pid": PID_B, "member": M1, "session": S1}, (PID, PID_B), (23, 85), "trace"),
-    "TL006": Fires(lambda d: ([unexplained_trace(d)], CFG), {"line": 12, "pid": PID, "member": M2, "session": S1},
-                   (f"the model expected the affinity member {M1}",), file="trace"),
-    "TL101": Fires(lambda d: ([FAILOVER], CFG), {"line": 63, "pid": PID, "member": M1},
-                   ("the connection was refused, line 61", "2 request(s) affected"), (61, 63, 159, 188), "trace"),
-    "TL102": Fires(lambda d: ([trace("no-member.log")], CFG), {"line": 50, "pid": PID},
-                   ("2 request(s)",), (50, 78), "trace"),
-    "TL201": Fires(lambda d: ([trace("uneven-balance.log")], UNEVEN_CFG), {"line": 16, "pid": PID},
-                   (f"{M1} got 20 of 30",), file="trace"),
-    "TL301": Fires(lambda d: ([trace("cookie-anomalies.log")], CFG), {"line": 45, "pid": PID},
-                   ("'garbage'",), (41,), "trace"),
-    "TL302": Fires(lambda d: ([trace("cookie-anomalies.log")], CFG),
-                   {"line": 35, "pid": PID, "session": "AAAAAAAAAAAAAAAAAAAAAAA"},
-                   ("0001BBBBBBBBBBBBBBBBBBBBBBB:v544d0o0", "used 0001AAAAAAAAAAAAAAAAAAAAAAA:v544d031"),
-                   (35,), "trace"),
-    "TL401": Fires(lambda d: ([unparsed_trace(d)], None), {"line": 191}, ("no record header",), (191,), "trace"),
-    "TL402": Fires(lambda d: ([trace("partial-requests.log")], CFG), {"line": 1},
-                   ("2 request(s) cut", "1 started before the log does", "1 did not end in it"), (1, 42), "trace"),
-    "TL403": Fires(lambda d: ([truncated_gz(d)], None), {}, ("ends early",), file="trace"),
-    "TL404": Fires(lambda d: ([concatenated_trace(d)], CFG), {"line": 92, "pid": PID},
-                   ("time goes backwards 1 time(s) in process 00001a2c", "then 2004-06-07 10:15:01"), (92,),
-                   "trace"),
-    "TL405": Fires(lambda d: ([trace("uneven-balance.log")], UNEVEN_CFG), {},
-                   ("20 session(s) beyond the limit of 10 were not tracked", "20 request(s)"), file="trace",
-                   session_limit=10),
-    "TL501": Fires(lambda d: ([contradiction_trace(d)], None), {"line": 87, "pid": PID, "member": M1},
-                   ("markedDown 0",), (34, 87), "trace"),
-    "TL601": Fires(lambda d: ([FAILOVER], cfg(d, [(M1, "v544d031", 4, 60), (M2, None, 1, 60)])),
-                   {"member": M2, "line": None}, ("has no CloneID",), file="config"),
-    "TL602": Fires(lambda d: ([FAILOVER], cfg(d, [(M1, "v544d031", 1, 30), (M2, "v544d0o0", 1, 30),
-                                                 (M3, "v544d0q2", 1, 30)], retry_interval="600")),
-                   {}, ("RetryInterval 600 s", "3 members", "ServerIOTimeout 30 s gives 59 s"), file="config"),
-    "TL603": Fires(lambda d: ([trace("uneven-balance.log")], UNEVEN_CFG), {}, ("weight 2", "normalised to 1"),
-                   file="config"),
-    "TL604": Fires(lambda d: ([single_member_trace(d)], single_member_cfg(d)), {"line": 30, "pid": PID, "member": M1},
-                   ("has one member", "no failover possible"), file="trace"),
-    "TL605": Fires(lambda d: ([FAILOVER], cfg(d, TWO, retry_interval="sixty")), {},
-                   ("RetryInterval='sixty' is not a whole number",), file="config"),
-    "TL606": Fires(lambda d: ([FAILOVER], cfg(d, [(M1, "v544d031", 4, 60), (M3, "v544d0q2", 1, 60)])),
-                   {"member": M2}, (M2,), file="config"),
-}
-
-
-#: traces that must NOT raise the rule (several per rule where the README names them)
-QUIET: list[tuple[str, str, Callable[[Path], tuple[list[str], str | None]]]] = [
-    ("TL001", "interleaved: every request keeps its member", lambda d: ([trace("interleaved.log")], CFG)),
-    ("TL001", "clone-unknown: no member was down", lambda d: ([trace("clone-unknown.log")], CFG)),
-    ("TL001", "no-member: no member served request 2", lambda d: ([trace("no-member.log")], CFG)),
-    ("TL001", "cookie-anomalies", lambda d: ([trace("cookie-anomalies.log")], CFG)),
-    ("TL002", "process-divergence: the return to member1 is divergence",
-     lambda d: ([trace("process-divergence.log")], CFG)),
-    ("TL002", "session-lost", lambda d: ([trace("session-lost.log")], CFG)),
-    ("TL003", "the sample: same session ID, clone appended", lambda d: ([FAILOVER], CFG)),
-    ("TL003", "retry-due-failback: only the cache ID changes", lambda d: ([trace("retry-due-failback.log")], CFG)),
-    ("TL003", "process-divergence: one session ID throughout", lambda d: ([trace("process-divergence.log")], CFG)),
-    ("TL003", "cookie-anomalies: no valid session ID to lose", lambda d: ([trace("cookie-anomalies.log")], CFG)),
-    ("TL003", "a new session ID from the session's own member", lambda d: ([new_session_on_home_trace(d)], CFG)),
-    ("TL003", "no-member: no Set-Cookie", lambda d: ([trace("no-member.log")], CFG)),
-    ("TL004", "the sample", lambda d: ([FAILOVER], CFG)),
-    ("TL004", "the sample, topology from the trace", lambda d: ([FAILOVER], None)),
-    ("TL004", "session-lost", lambda d: ([trace("session-lost.log")], CFG)),
-    ("TL004", "cookie-anomalies: request 2 has no clone at all", lambda d: ([trace("cookie-anomalies.log")], CFG)),
-    ("TL005", "interleaved: S2 on member2 in both processes", lambda d: ([trace("interleaved.log")], CFG)),
-    ("TL005", "retry-due-failback: one process", lambda d: ([trace("retry-due-failback.log")], CFG)),
-    ("TL006", "the sample", lambda d: ([FAILOVER], CFG)),
-    ("TL006", "the sample, topology from the trace", lambda d: ([FAILOVER], None)),
-    ("TL006", "the sample, 8.5 headers", lambda d: ([FAILOVER_85], CFG)),
-    ("TL101", "interleaved", lambda d: ([trace("interleaved.log")], CFG)),
-    ("TL101", "clone-unknown: every status line shows markedDown 0", lambda d: ([trace("clone-unknown.log")], CFG)),
-    ("TL101", "partial-requests", lambda d: ([trace("partial-requests.log")], CFG)),
-    ("TL102", "the sample", lambda d: ([FAILOVER], CFG)),
-    ("TL102", "session-lost", lambda d: ([trace("session-lost.log")], CFG)),
-    ("TL102", "retry-due-failback", lambda d: ([trace("retry-due-failback.log")], CFG)),
-    ("TL201", "IBM technote: 12 non-affinity requests each, balanced",
-     lambda d: ([str(SAMPLES / "real-05-technote-stats-not-balancing-evenly.log")], None)),
-    ("TL201", "the sample: too few load-balanced requests", lambda d: ([FAILOVER], CFG)),
-    ("TL301", "the sample", lambda d: ([FAILOVER], CFG)),
-    ("TL301", "clone-unknown: the value is well-formed", lambda d: ([trace("clone-unknown.log")], CFG)),
-    ("TL302", "the sample", lambda d: ([FAILOVER], CFG)),
-    ("TL302", "the same cookie twice with the same value", lambda d: ([same_cookie_twice_trace(d)], CFG)),
-    ("TL401", "the sample", lambda d: ([FAILOVER], CFG)),
-    ("TL401", "interleaved: the joined line is split, not unparsed", lambda d: ([trace("interleaved.log")], CFG)),
-    ("TL402", "interleaved: every request has Enter and Ending", lambda d: ([trace("interleaved.log")], CFG)),
-    ("TL402", "interleaved-sorted", lambda d: ([trace("interleaved-sorted.log")], CFG)),
-    ("TL402", "the sample", lambda d: ([FAILOVER], CFG)),
-    ("TL403", "a complete .gz", lambda d: ([complete_gz(d)], None)),
-    ("TL404", "the sample: one process, its clock only goes forward", lambda d: ([FAILOVER], CFG)),
-    ("TL404", "interleaved: two processes, each in time order", lambda d: ([trace("interleaved.log")], CFG)),
-    ("TL404", "two files, the later one first: each file in time order",
-     lambda d: ([log(d, "b.log", sample(100, 190)), log(d, "a.log", sample(1, 99))], CFG)),
-    ("TL405", "30 sessions, under the limit", lambda d: ([trace("uneven-balance.log")], UNEVEN_CFG)),
-    ("TL501", "the sample", lambda d: ([FAILOVER], CFG)),
-    ("TL501", "retry-due-failback: the mark is cleared by a response",
-     lambda d: ([trace("retry-due-failback.log")], CFG)),
-    ("TL601", "the sample configuration", lambda d: ([FAILOVER], CFG)),
-    ("TL601", "a one-member cluster without CloneID: there is nothing to keep affinity to",
-     lambda d: ([single_member_trace(d)], cfg(d, [(M1, None, 2, 60)]))),
-    ("TL602", "the sample configuration: 60 s against a rule of thumb of 59 s", lambda d: ([FAILOVER], CFG)),
-    ("TL603", "the sample configuration: weights 4 and 1", lambda d: ([FAILOVER], CFG)),
-    ("TL603", "weights 1 and 1", lambda d: ([FAILOVER], cfg(d, [(M1, "v544d031", 1, 60), (M2, "v544d0o0", 1, 60)]))),
-    ("TL604", "the sample: two members", lambda d: ([FAILOVER], CFG)),
-    ("TL604", "the sample, topology from the trace", lambda d: ([FAILOVER], None)),
-    ("TL604", "a single-member cluster never marked down",
-     lambda d: ([log(d, "single-up.log", sample(1, 6) + sample(10, 10) + sample(12, 40))], single_member_cfg(d))),
-    ("TL605", "the sample configuration", lambda d: ([FAILOVER], CFG)),
-    ("TL606", "the sample configuration", lambda d: ([FAILOVER], CFG)),
-    ("TL606", "uneven-balance with its own configuration", lambda d: ([trace("uneven-balance.log")], UNEVEN_CFG)),
-]
-
-
-def test_every_rule_has_a_case_that_fires_and_one_that_does_not() -> None:
-    codes = {r.code for r in RULES}
-    assert set(FIRES) == codes
-    assert {code for code, _, _ in QUIET} == codes
-
-
-@pytest.mark.parametrize("code", sorted(FIRES))
-def test_rule_fires(code: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    case = FIRES[code]
-    if case.session_limit is not None:
-        monkeypatch.setattr(sessions, "SESSION_LIMIT", case.session_limit)
-    paths, config = case.build(tmp_path)
-    report = analyze(paths, config)
-    found = of(report, code)
-    assert len(found) == case.count, [f.message for f in report.findings]
-    f = found[0]
-    rule = next(r for r in RULES if r.code == code)
-    assert (f.name, f.severity) == (rule.name, rule.severity)
-    for attribute, value in case.where.items():
-        assert getattr(f, attribute) == value, (attribute, f)
-    for text in case.says:
-        assert text in f.message, f.message
-    assert set(case.evidence) <= lines_of(f), f.evidence
-    if case.file == "trace":
-        assert f.file == paths[0]
-    elif case.file == "config":
-        assert f.file == config
-
-
-@pytest.mark.parametrize(("code", "why", "build"), QUIET, ids=[f"{c}-{w}" for c, w, _ in QUIET])
-def test_rule_stays_quiet(code: str, why: str, build: Callable[[Path], tuple[list[str], str | None]],
-                          tmp_path: Path) -> None:
-    paths, config = build(tmp_path)
-    report = analyze(paths, config)
-    assert of(report, code) == [], [f.message for f in of(report, code)]
 
 
 # ---------------------------------------------------------------- the seed's failover trace, exactly
