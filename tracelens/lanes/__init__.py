@@ -13,7 +13,6 @@ This stage sits between the findings and the report: it imports no reporter, no 
 
 from tracelens.lanes.chart import (
     NO_MEMBER,
-    Analysis,
     Cause,
     CellState,
     Empty,
@@ -21,6 +20,7 @@ from tracelens.lanes.chart import (
     Lane,
     LaneChart,
     LaneFilters,
+    LaneSource,
     Mark,
     RequestMark,
     Stretch,
@@ -33,7 +33,6 @@ from tracelens.lanes.scale import Scale, choose_scale, describe_step, ticks
 
 __all__ = [
     "NO_MEMBER",
-    "Analysis",
     "Cause",
     "CellState",
     "Empty",
@@ -41,6 +40,7 @@ __all__ = [
     "Lane",
     "LaneChart",
     "LaneFilters",
+    "LaneSource",
     "Mark",
     "RequestMark",
     "Scale",

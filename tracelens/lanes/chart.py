@@ -188,7 +188,7 @@ class LaneChart:
     empty: Empty | None = None
 
 
-class Analysis(Protocol):
+class LaneSource(Protocol):
     """What the lanes are built from (the report has it all; the lanes stage sits below it)."""
 
     @property
@@ -247,7 +247,7 @@ def _ts(t: datetime) -> str:
     return t.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def build_lanes(analysis: Analysis, filters: LaneFilters, cells: int) -> LaneChart:
+def build_lanes(analysis: LaneSource, filters: LaneFilters, cells: int) -> LaneChart:
     """The lanes of ``analysis`` that ``filters`` keep, in at most ``cells`` buckets.
 
     Raises :class:`TracelensError` for an unknown process, member or session, and for a window that is
@@ -332,7 +332,7 @@ class _Placed:
     unrouted: int = 0
 
 
-def _place_requests(analysis: Analysis, scale: Scale, lo: datetime, hi: datetime, only: set[int] | None,
+def _place_requests(analysis: LaneSource, scale: Scale, lo: datetime, hi: datetime, only: set[int] | None,
                     wanted: Callable[[str, str | None], bool], verdicts: dict[int, RequestVerdict]) -> _Placed:
     """One pass over the requests: their marks, and the evidence of member state they carry."""
     placed = _Placed(defaultdict(lambda: bytearray(scale.cells)), defaultdict(list), defaultdict(list))
@@ -362,7 +362,7 @@ def _place_requests(analysis: Analysis, scale: Scale, lo: datetime, hi: datetime
     return placed
 
 
-def _session(analysis: Analysis, filters: LaneFilters) -> Session | None:
+def _session(analysis: LaneSource, filters: LaneFilters) -> Session | None:
     if filters.session is None:
         return None
     session = analysis.session(filters.session)
@@ -371,7 +371,7 @@ def _session(analysis: Analysis, filters: LaneFilters) -> Session | None:
     return session
 
 
-def _check_filters(analysis: Analysis, filters: LaneFilters) -> None:
+def _check_filters(analysis: LaneSource, filters: LaneFilters) -> None:
     if filters.pid is not None and not any(same_pid(p, filters.pid) for p in analysis.processes):
         raise TracelensError(f"process {filters.pid} does not appear in the log (processes: "
                              f"{', '.join(analysis.processes) or 'none'})")
@@ -383,7 +383,7 @@ def _check_filters(analysis: Analysis, filters: LaneFilters) -> None:
                                  f"{', '.join(sorted(known)) or 'none'})")
 
 
-def _window(analysis: Analysis, filters: LaneFilters,
+def _window(analysis: LaneSource, filters: LaneFilters,
             session: Session | None) -> tuple[datetime | None, datetime | None]:
     """The window shown: --since/--until, else the session's requests, else the whole log."""
     lo, hi = analysis.first_time, analysis.last_time
