@@ -13,8 +13,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tracelens import parallel
-from tracelens.config.plugin_cfg import PluginConfig, load_config
+from tracelens.config.files import load_any_config
+from tracelens.config.plugin_cfg import PluginConfig
 from tracelens.config.topology import from_config
+from tracelens.config.weblogic import WebLogicConfig
 from tracelens.records import check_not_empty, count_records, iter_events
 
 __all__ = ["Reconstruction", "analyze", "check_not_empty", "count_records", "iter_events", "reconstruct"]
@@ -300,7 +302,7 @@ def _parts(paths: Sequence[str], jobs: int, lenient: bool) -> int:
 @collector_paused()
 def analyze(
     paths: Paths,
-    config: str | os.PathLike[str] | PluginConfig | None = None,
+    config: str | os.PathLike[str] | PluginConfig | WebLogicConfig | None = None,
     *,
     lenient: bool = False,
     settings: RoutingSettings = DEFAULT_SETTINGS,
@@ -313,9 +315,13 @@ def analyze(
 
     ``paths`` is one log (``"http_plugin.log"``) or several, oldest first. ``config`` is a
     plugin-cfg.xml path (or an already loaded one); without it the topology is inferred from the
-    trace and the report says which values were inferred.
+    trace and the report says which values were inferred. A WebLogic plug-in configuration
+    (httpd.conf, mod_wl_ohs.conf, weblogic.conf, iisproxy.ini; told by content) is linted.
     """
-    cfg = load_config(os.fspath(config)) if isinstance(config, str | os.PathLike) else config
+    loaded = load_any_config(os.fspath(config)) if isinstance(config, str | os.PathLike) else config
+    # a WebLogic plug-in configuration is linted; plugin-cfg.xml is also what the replay runs against
+    cfg = loaded if isinstance(loaded, PluginConfig) else None
+    wl_config = loaded if isinstance(loaded, WebLogicConfig) else None
     cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
     separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
     rec = reconstruct(paths, lenient=lenient, affinity_cookies=cookies, separator=separator, progress=progress,
@@ -325,7 +331,8 @@ def analyze(
     topology = from_config(cfg) if cfg else from_trace(rec.facts, intervals, rec.requests)
     verdicts = replay(rec.requests, topology, settings)
     ctx = Context(rec.stats, rec.summary, rec.tracker, rec.requests, rec.sessions, verdicts, topology, cfg,
-                  trace_clones=rec.facts.logged_clones, time_jumps=tuple(rec.clock.jumps), untracked=rec.untracked)
+                  trace_clones=rec.facts.logged_clones, time_jumps=tuple(rec.clock.jumps), untracked=rec.untracked,
+                  weblogic_config=wl_config)
     return Analysis(
         stats=rec.stats, summary=rec.summary, tracker=rec.tracker, requests=rec.requests, sessions=rec.sessions,
         topology=topology, verdicts=verdicts, findings=run_rules(ctx), config=cfg, settings=settings,

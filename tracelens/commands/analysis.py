@@ -13,11 +13,14 @@ if TYPE_CHECKING:
 
 def reconstruct_logs(files: tuple[str, ...], config: str | None, lenient: bool, strict: bool) -> Reconstruction:
     from tracelens.api import check_not_empty, reconstruct
-    from tracelens.config.plugin_cfg import load_config
+    from tracelens.config.files import load_any_config
+    from tracelens.config.plugin_cfg import PluginConfig
     from tracelens.reporters.progress import progress_bar
 
-    # the configuration names the affinity cookies and the clone ID separator the requests are read with
-    cfg = load_config(config) if config is not None else None
+    # the configuration names the affinity cookies and the clone ID separator the requests are read with;
+    # a WebLogic plug-in configuration is read (and refused when unusable) but names neither
+    loaded = load_any_config(config) if config is not None else None
+    cfg = loaded if isinstance(loaded, PluginConfig) else None
     cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
     separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
     planned = log_set(files)

@@ -206,9 +206,10 @@ def format_option(formats: Iterable[Format], default: Format | None, help: str) 
 
 
 TABLE_OR_JSONL_HELP = "A table for reading, or one JSON object per row."
-CONFIG = click.option("--config", "config", metavar="PLUGIN-CFG.XML", default=None, type=click.Path(),
+CONFIG = click.option("--config", "config", metavar="FILE", default=None, type=click.Path(),
                       help="The plugin-cfg.xml the web server used; without it the topology is inferred from "
-                           "the trace.")
+                           "the trace. Or the WebLogic plug-in's httpd.conf, mod_wl_ohs.conf, weblogic.conf or "
+                           "iisproxy.ini, which is linted. The kind is told by content.")
 AFFINITY_MISS = click.option(
     "--affinity-miss", type=click.Choice(AFFINITY_MISS_CHOICES), default=AFFINITY_MISS_CHOICES[0],
     show_default=True,

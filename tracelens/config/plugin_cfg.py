@@ -282,11 +282,16 @@ class PluginConfig:
 
 def load_config(path: str | os.PathLike[str]) -> PluginConfig:
     """Read and parse the plugin-cfg.xml at ``path``; every failure is one :class:`ConfigFileError` line."""
+    return parse_config(read_config_bytes(path), os.fspath(path))
+
+
+def read_config_bytes(path: str | os.PathLike[str], what: str = "a plugin-cfg.xml") -> bytes:
+    """The bytes of the configuration file at ``path``, refused before reading when larger than ``MAX_BYTES``."""
     shown = _display(os.fspath(path))
     try:
         info = os.stat(path)
         if stat.S_ISDIR(info.st_mode):
-            raise ConfigFileError(f"{shown}: is a directory, not a plugin-cfg.xml file")
+            raise ConfigFileError(f"{shown}: is a directory, not {what} file")
         if info.st_size > MAX_BYTES:
             raise ConfigFileError(_too_large(shown, info.st_size))
         with open(path, "rb") as handle:
@@ -297,10 +302,12 @@ def load_config(path: str | os.PathLike[str]) -> PluginConfig:
     except PermissionError:
         raise ConfigFileError(f"{shown}: permission denied") from None
     except IsADirectoryError:
-        raise ConfigFileError(f"{shown}: is a directory, not a plugin-cfg.xml file") from None
+        raise ConfigFileError(f"{shown}: is a directory, not {what} file") from None
     except OSError as exc:
         raise ConfigFileError(f"{shown}: cannot be read ({exc.strerror or exc})") from None
-    return parse_config(text, os.fspath(path))
+    if len(text) > MAX_BYTES:
+        raise ConfigFileError(_too_large(shown, len(text)))
+    return text
 
 
 def parse_config(text: bytes, path: str) -> PluginConfig:

@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from tracelens.config.plugin_cfg import PluginConfig
 from tracelens.config.topology import Topology
+from tracelens.config.weblogic import WebLogicConfig
 from tracelens.parse.summary import ParseSummary
 from tracelens.read.reader import ReadStats
 from tracelens.requests.assemble import Request
@@ -64,6 +65,7 @@ class Context:
     trace_clones: Mapping[str, str] = field(default_factory=dict)  # member -> clone ID the trace's config load logs
     time_jumps: Sequence[TimeJumps] = ()  # where a process's clock went backwards, per file
     untracked: Untracked = field(default_factory=Untracked)  # sessions beyond the limit
+    weblogic_config: WebLogicConfig | None = None  # --config given a WebLogic plug-in configuration
 
 
 SECTIONS = ("What it finds", "Why it matters", "Example", "What to do")
