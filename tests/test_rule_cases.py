@@ -16,6 +16,7 @@ The format of a case (all paths from the repository root)::
     logs = [{name = "b.log", text = '''...'''}]     # several inline logs, read in this order
     requests = {seed = 7, request = [...]}        # whole requests by tests/plugin_requests.py
     config = "sample_logs/plugin-cfg.xml"         # or config_text = '''<?xml ...''' (plugin-cfg.xml)
+    config_name = "httpd.conf"                    # the name config_text is written to (plugin-cfg.xml)
     lenient = true                                # --lenient
     gzip_cut = 0.75                               # the trace gzip-compressed and cut to this fraction
     session_limit = 10                            # a lower limit of tracked sessions for this case
@@ -58,7 +59,7 @@ RULE_BY_CODE = {rule.code: rule for rule in RULES}
 
 #: what a case may say; a key outside these is a typo that would leave the case asserting less
 CASE_KEYS = frozenset({"name", "trace", "log", "log_name", "logs", "requests", "config", "config_text", "lenient",
-                       "gzip_cut", "session_limit", "findings"})
+                       "gzip_cut", "session_limit", "findings", "config_name"})
 FINDING_KEYS = frozenset({"code", "severity", "file", "line", "pid", "member", "session", "evidence", "says"})
 REQUEST_KEYS = frozenset({"pid", "tid", "begins", "shape", "session", "uri", "newer", "handling_level"})
 BEGINS = {"trace": pr.TRACE, "debug": pr.DEBUG, "detail": pr.DETAIL}
@@ -139,7 +140,7 @@ def case_input(spec: dict[str, Any], tmp_path: Path) -> tuple[list[str], str | N
         config = str(ROOT / spec["config"])
         assert Path(config).is_file(), config
     elif "config_text" in spec:
-        config = str(tmp_path / "plugin-cfg.xml")
+        config = str(tmp_path / spec.get("config_name", "plugin-cfg.xml"))
         Path(config).write_text(spec["config_text"], encoding="utf-8")
     return paths, config
 

@@ -24,6 +24,16 @@ from tracelens.findings.rules.config import (
 from tracelens.findings.rules.cookie import CookieMalformed, CookieMultiple
 from tracelens.findings.rules.input import Damaged, LimitReached, PartialRequest, TimeBackwards, Unparsed
 from tracelens.findings.rules.state import Contradiction
+from tracelens.findings.rules.weblogic_config import (
+    WebLogicConfigProblem,
+    WebLogicDebug,
+    WebLogicDuplicateServer,
+    WebLogicIoTimeout,
+    WebLogicMaxSkipTime,
+    WebLogicSingleHost,
+    WebLogicStaticSingleServer,
+    WebLogicUnknownDirective,
+)
 
 __all__ = ["RULES", "find_rule", "run_rules"]
 
@@ -38,6 +48,8 @@ RULES: tuple[type[Rule], ...] = (
     Unparsed, PartialRequest, Damaged, TimeBackwards, LimitReached,
     Contradiction,
     NoCloneId, RetryIntervalCheck, EqualWeights, SingleMemberDown, ConfigProblem, TraceMismatch,
+    WebLogicConfigProblem, WebLogicIoTimeout, WebLogicStaticSingleServer, WebLogicSingleHost, WebLogicDuplicateServer,
+    WebLogicDebug, WebLogicMaxSkipTime, WebLogicUnknownDirective,
 )
 
 
