@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -164,3 +166,37 @@ def test_cli_refuses_an_unusable_configuration_in_one_line(tmp_path: Path) -> No
     result = run_cli("analyze", "--config", str(config), FAILOVER)
     assert result.exit_code == 2
     assert "no WebLogic directive" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_config_command_shows_each_value_with_its_origin(tmp_path: Path) -> None:
+    config = write(tmp_path, "mod_wl_ohs.conf", OHS)
+    result = run_cli("config", str(config))
+    assert result.exit_code == 0, result.stderr
+    shop = result.stdout.split("<LocationMatch ^/shop>", 1)[1]
+    assert re.search(r"servers +wls1\.example\.com:7003,wls2\.example\.com:7003 +line 4 \(WebLogicCluster\)", shop)
+    assert re.search(r"WLIOTimeoutSecs +120 +line 5 \(HungServerRecoverSecs\)", shop)
+    assert re.search(r"ConnectRetrySecs +2 +default", shop)
+    assert re.search(r"MaxSkipTime +30 +line 16", shop)
+
+
+def test_config_command_json(tmp_path: Path) -> None:
+    config = write(tmp_path, "httpd.conf", PEGA)
+    result = run_cli("config", "--format", "json", str(config))
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["schema_version"], data["kind"]) == (1, "apache")
+    prweb = data["settings"][0]
+    assert prweb["name"] == "<Location /prweb>"
+    assert prweb["values"]["servers"]["value"] == ["wls1.example.com:7001", "wls2.example.com:7001"]
+    assert prweb["values"]["WLIOTimeoutSecs"] == {"value": 600, "origin": {
+        "file": str(config), "line": 10, "directive": "WLIOTimeoutSecs", "default": False}}
+    assert prweb["values"]["MaxSkipTime"]["origin"]["default"] is True
+    assert data["problems"] == [{"line": 16, "message": data["problems"][0]["message"]}]
+
+
+def test_config_command_on_plugin_cfg_and_on_a_bad_file(tmp_path: Path) -> None:
+    result = run_cli("config", "--format", "json", str(SAMPLES / "plugin-cfg.xml"))
+    assert result.exit_code == 0 and json.loads(result.stdout)["kind"] == "plugin-cfg.xml"
+    assert json.loads(result.stdout)["clusters"][0]["members"][0]["clone_id"] == "v544d031"
+    bad = run_cli("config", str(write(tmp_path, "x.conf", "Listen 80\n")))
+    assert bad.exit_code == 2 and bad.stderr.startswith("tracelens: error: ") and bad.stdout == ""

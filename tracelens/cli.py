@@ -17,6 +17,7 @@ from tracelens import __version__
 from tracelens.commands import (
     analyze,
     check,
+    config,
     explain,
     export,
     members,
@@ -47,9 +48,9 @@ def cli() -> None:
     """
 
 
-for _command in (analyze.analyze_command, check.check, explain.explain, export.export_command, members.members,
-                 parse.parse, report.report_command, requests.requests, rules.rules, session.session,
-                 timeline.timeline):
+for _command in (analyze.analyze_command, check.check, config.config_command, explain.explain,
+                 export.export_command, members.members, parse.parse, report.report_command, requests.requests,
+                 rules.rules, session.session, timeline.timeline):
     cli.add_command(_command)
 
 
