@@ -63,6 +63,16 @@ PHRASES: dict[str, Phrase] = {
                     "plugin-cfg.xml values the plug-in would not use as written"),
     "TL606": Phrase("name the trace uses and plugin-cfg.xml lacks", "names the trace uses and plugin-cfg.xml lacks",
                     ":"),
+    "TL607": Phrase("WebLogic plug-in value the plug-in would not use as written",
+                    "WebLogic plug-in values the plug-in would not use as written"),
+    "TL608": Phrase("WebLogic location with a WLIOTimeoutSecs over 300 s",
+                    "WebLogic locations with a WLIOTimeoutSecs over 300 s"),
+    "TL609": Phrase("WebLogic location with one server and DynamicServerList OFF",
+                    "WebLogic locations with one server and DynamicServerList OFF"),
+    "TL611": Phrase("WebLogic server list that repeats a server", "WebLogic server lists that repeat a server"),
+    "TL613": Phrase("WebLogic location whose MaxSkipTime is shorter than ConnectTimeoutSecs",
+                    "WebLogic locations whose MaxSkipTime is shorter than ConnectTimeoutSecs"),
+    "TL614": Phrase("WebLogic directive the plug-in does not know", "WebLogic directives the plug-in does not know"),
 }
 MAX_NAMES = 3
 
