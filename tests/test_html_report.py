@@ -159,3 +159,53 @@ def test_a_missing_file_is_a_one_line_error(tmp_path: Path) -> None:
     result = run_cli("report", str(tmp_path / "nope.log"), "-o", str(tmp_path / "x.html"))
     assert result.exit_code == 2
     assert result.stderr.startswith("tracelens: error: ") and result.stderr.count("\n") == 1
+
+
+def figures_of(html: str) -> dict[str, Any]:
+    import json
+
+    return dict(json.loads(html.split('<script type="application/json" id="figures">', 1)[1].split("</script>", 1)[0]))
+
+
+def test_configuration_and_the_share_of_load_against_weight(tmp_path: Path) -> None:
+    traces = SAMPLES.parent / "tests" / "traces"
+    html = report_of(tmp_path, str(traces / "uneven-balance.log"), "--config", str(traces / "uneven-balance-cfg.xml"))
+    configuration = html.split('<section id="configuration">', 1)[1]
+    text = " ".join(" ".join(parsed(configuration).text).split())
+    assert "retry interval 60 s (from config)" in text and "load balance Round Robin" in text
+    for member, clone in (("was1node_PluginMember1", "v544d031"), ("was2Node_PluginMember2", "v544d0o0"),
+                          ("was3Node_PluginMember3", "v544d0q2")):
+        assert f"{member} {clone} 1 unlimited primary config" in text
+    assert 'id="rule-TL603"' in configuration  # the configuration's findings are shown with it
+    shares = figures_of(html)["plot-shares"]["data"]
+    by_name = {trace["name"]: trace["x"] for trace in shares}
+    # 4 of the 6 load-balanced requests went to member1, against a third of the weight each
+    assert [round(x, 1) for x in by_name["share of load-balanced requests"]] == [66.7, 16.7, 16.7]
+    assert [round(x, 1) for x in by_name["share of configured weight"]] == [33.3, 33.3, 33.3]
+
+
+def test_lanes_are_named_by_web_server_process_and_member(tmp_path: Path) -> None:
+    # the same story logged by two web servers (the second in the 8.5 plug-in's timestamp format)
+    for server, log in (("ihs1", SAMPLE), ("ihs2", SAMPLES / "failover-failback-85.log")):
+        (tmp_path / server).mkdir()
+        (tmp_path / server / "http_plugin.log").write_bytes(log.read_bytes())
+    html = report_of(tmp_path, str(tmp_path / "ihs1" / "http_plugin.log"), str(tmp_path / "ihs2" / "http_plugin.log"))
+    timeline = figures_of(html)["plot-timeline"]
+    lanes = timeline["layout"]["yaxis"]["categoryarray"]
+    assert sorted(lanes) == sorted(f"{server} · 00001a2c · {member}" for server in ("ihs1", "ihs2")
+                                   for member in ("was1node_PluginMember1", "was2Node_PluginMember2"))
+    text = " ".join(" ".join(parsed(html).text).split())
+    assert "2 web servers" in text or "web servers 2: ihs1, ihs2" in text
+    # with several files every evidence line names its file
+    assert re.search(r"<code>[^<]*ihs2/http_plugin\.log:61</code>", html)
+
+
+def test_a_generated_trace_of_twenty_thousand_lines_stays_within_the_budget(tmp_path: Path) -> None:
+    from tests.golden import regenerate as golden
+
+    trace = golden.write_generated_trace(tmp_path)
+    html = report_of(tmp_path, str(trace))
+    assert len(html.encode("utf-8")) < 5 * 1024 * 1024
+    page = parsed(html)
+    assert [t for t, _ in page.tags].count("script") == 3
+    assert "plot-timeline" in figures_of(html)

@@ -148,7 +148,7 @@ def stacked_figure(series: Series, title: str, colours: dict[str, str], patterns
     for name, counts in series.counts.items():
         if not any(counts):
             continue
-        fig.add_trace(go.Bar(name=_esc(name), x=times, y=list(counts), offset=0,
+        fig.add_trace(go.Bar(name=_esc(name), x=times, y=list(counts), offset=0, showlegend=True,
                              width=[_ms(series.step)] * len(times),
                              marker={"color": colours.get(name, "#777777"), "line": {"width": 0},
                                      "pattern": {"shape": patterns.get(name, ""), "fgcolor": "#222222",

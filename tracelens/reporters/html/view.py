@@ -32,13 +32,13 @@ MARK_NAME = {
     Mark.NO_MEMBER: "no member",
 }
 #: the most request marks of kind "kept or other" drawn on the timeline; every other mark is always drawn
-MAX_PLAIN_MARKS = 5_000
+MAX_PLAIN_MARKS = 3_000
 #: how many buckets the series over time are cut into, at most
 SERIES_BUCKETS = 120
 #: the evidence lines shown per finding (the rest are counted)
-MAX_EVIDENCE = 40
-MAX_FINDINGS_PER_RULE = 200
-MAX_SESSIONS = 200
+MAX_EVIDENCE = 20
+MAX_FINDINGS_PER_RULE = 100
+MAX_SESSIONS = 100
 
 
 @dataclass(frozen=True, slots=True)
