@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from tracelens import parallel
 from tracelens.errors import InputError
 from tracelens.parse import events as ev
+from tracelens.parse import weblogic_parser
 from tracelens.parse.bulk import BulkParser
 from tracelens.parse.events import Event
 from tracelens.parse.parser import RecordParser, parse_records
@@ -23,29 +24,56 @@ from tracelens.read.reader import (
     read_range,
     read_records,
 )
+from tracelens.read.weblogic import System, read_weblogic_records, systems
 
 
 def iter_events(paths: Sequence[str], stats: ReadStats, *, lenient: bool = False,
-                max_record_bytes: int = MAX_RECORD_BYTES) -> Iterator[Event]:
+                max_record_bytes: int = MAX_RECORD_BYTES, system: System = System.AUTO) -> Iterator[Event]:
     """Every record of ``paths`` as a typed event, in input order.
+
+    Each file is read as the log of the plug-in ``system`` names, or (``auto``) the one its content
+    shows: a WebLogic proxy plug-in log by ``grammars/weblogic_log.lark``, any other by the WebSphere
+    grammar.
 
     Raises :class:`tracelens.errors.InputError` before yielding anything when a path cannot be
     opened at all; ``stats`` fills in while the iterator is consumed. A line longer than
     ``max_record_bytes`` is an unparsed record (``line too long``) holding its start only.
     """
     check_inputs(paths)
-    records = read_records(paths, stats, lenient=lenient, max_record_bytes=max_record_bytes)
-    return parse_records(records, lenient=lenient)
+    kinds = systems(paths, system)
+    if all(k is System.WEBSPHERE for k in kinds.values()):
+        return parse_records(read_records(paths, stats, lenient=lenient, max_record_bytes=max_record_bytes),
+                             lenient=lenient)
+    return _mixed(paths, kinds, stats, lenient, max_record_bytes)
+
+
+def _mixed(paths: Sequence[str], kinds: dict[str, System], stats: ReadStats, lenient: bool,
+           max_record_bytes: int) -> Iterator[Event]:
+    """The events of a set holding WebLogic logs, each file by its own grammar, in input order."""
+    for path in paths:
+        if kinds[path] is System.WEBLOGIC:
+            yield from weblogic_parser.parse_records(
+                read_weblogic_records([path], stats, max_record_bytes=max_record_bytes))
+        else:
+            yield from parse_records(read_records([path], stats, lenient=lenient, max_record_bytes=max_record_bytes),
+                                     lenient=lenient)
 
 
 def count_records(paths: Sequence[str], stats: ReadStats, summary: ParseSummary, *, lenient: bool = False,
-                  jobs: int = 1, max_record_bytes: int = MAX_RECORD_BYTES) -> None:
+                  jobs: int = 1, max_record_bytes: int = MAX_RECORD_BYTES, system: System = System.AUTO) -> None:
     """Count every record by kind (``parse --summary``): only unparsed records are built, as examples.
 
     With ``jobs`` > 1, a large plain file is split into byte ranges of whole lines counted by worker
     processes and merged in input order: the counts and examples are those of one process.
     """
     check_inputs(paths)
+    kinds = systems(paths, system)
+    if any(k is System.WEBLOGIC for k in kinds.values()):
+        # NOTE: WebLogic logs are small debug captures (Debug ON is not left on in production): they are
+        # counted from their events, without the bulk path's byte ranges
+        for event in _mixed(paths, kinds, stats, lenient, max_record_bytes):
+            summary.add_result(event, event.file)
+        return
     if not lenient:
         bulk = BulkParser()
         for path in paths:

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 # million-line log. tests/test_cli.py checks the literal choices below against their enums.
 AFFINITY_MISS_CHOICES = ("load-balance", "next-in-list")  # routing.model.AffinityMiss
 SEVERITY_CHOICES = ("info", "warning", "error")  # findings.base.Severity
+SYSTEM_CHOICES = ("auto", "websphere", "weblogic")  # read.weblogic.System
+WEBLOGIC_FAILOVER_CHOICES = ("secondary", "random")  # routing.weblogic.FailoverMode
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -173,10 +175,27 @@ def max_record_bytes() -> int:
 
 
 
+def _store_system(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    ctx.meta["tracelens.system"] = value
+    return value
+
+
+SYSTEM = click.option(
+    "--system", type=click.Choice(SYSTEM_CHOICES), default=SYSTEM_CHOICES[0], show_default=True, expose_value=False,
+    callback=_store_system,
+    help="Which plug-in wrote the logs: the WebSphere plug-in (http_plugin.log), the WebLogic proxy plug-in "
+         "(wlproxy.log, or its lines in an Apache/OHS error log), or auto: judged per file by its content.")
+
+
+def system() -> str:
+    """``--system`` of the running command: ``auto``, ``websphere`` or ``weblogic``."""
+    return str(click.get_current_context().meta.get("tracelens.system", SYSTEM_CHOICES[0]))
+
+
 def reading_options(f: F) -> F:
-    """``--lenient``, ``--strict``, ``--web-server``, ``--jobs`` and ``--max-record-bytes``: for every
-    command that reads logs, in this order in its ``--help``."""
-    return LENIENT(STRICT(WEB_SERVER(JOBS(MAX_RECORD(f)))))
+    """``--lenient``, ``--strict``, ``--system``, ``--web-server``, ``--jobs`` and ``--max-record-bytes``:
+    for every command that reads logs, in this order in its ``--help``."""
+    return LENIENT(STRICT(SYSTEM(WEB_SERVER(JOBS(MAX_RECORD(f))))))
 
 class Format(str, enum.Enum):
     """Every ``--format`` of the commands. Each command maps the formats it takes to the function that

@@ -18,6 +18,7 @@ from tracelens.commands.options import (
     output_options,
     reading_options,
     refuse_unparsed,
+    system,
 )
 from tracelens.commands.output import Command
 from tracelens.reporters import console as terminal
@@ -58,6 +59,7 @@ def parse(files: tuple[str, ...], fmt: Format, summary: bool, lenient: bool, str
     """
     from tracelens.parse.summary import ParseSummary
     from tracelens.read.reader import ReadStats
+    from tracelens.read.weblogic import System
     from tracelens.records import check_not_empty, count_records, iter_events
     from tracelens.reporters import event_rows as events_reporter
 
@@ -66,9 +68,10 @@ def parse(files: tuple[str, ...], fmt: Format, summary: bool, lenient: bool, str
     counts = ParseSummary()
     if summary:
         count_records(files, stats, counts, lenient=lenient, jobs=jobs(analysis=False),
-                      max_record_bytes=max_record_bytes())
+                      max_record_bytes=max_record_bytes(), system=System(system()))
     else:
-        WRITERS[fmt](iter_events(files, stats, lenient=lenient, max_record_bytes=max_record_bytes()), counts)
+        WRITERS[fmt](iter_events(files, stats, lenient=lenient, max_record_bytes=max_record_bytes(),
+                                 system=System(system())), counts)
     accounting = counts.accounting(stats)
     check_not_empty(stats)
     if summary:
