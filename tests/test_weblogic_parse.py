@@ -115,3 +115,58 @@ def test_strict_refuses_unparsed_weblogic_lines(tmp_path: Path) -> None:
     result = run_cli("parse", "--summary", "--strict", str(p))
     assert result.exit_code == 2
     assert "malformed request banner" in result.stderr
+
+
+#: one line per WebLogic event kind: ([S] verified or [U] tolerant guess, the line, its class, some fields)
+KIND_CASES: list[tuple[str, str, type[ev.Event], dict[str, object]]] = [
+    ("S", "================New Request: [POST /shop/cart HTTP/1.1] =================", wl.WlNewRequest,
+     {"method": "POST", "uri": "/shop/cart"}),
+    ("S", "Fri Jun 22 14:24:40 2001 The request string is '/index.jsp'", wl.WlRequestString, {"uri": "/index.jsp"}),
+    ("S", "Mon May 10 13:14:40 2004 getpreferredServersFromCookie: [-457294087]", wl.WlCookieJvmids,
+     {"primary": "-457294087", "secondary": None}),
+    ("S", "Mon May 10 13:14:40 2004 primaryJVMID: [] secondaryJVMID: [12]", wl.WlJvmidPair,
+     {"primary": None, "secondary": "12"}),
+    ("S", "Mon May 10 13:14:40 2004 GET Primary JVMID1: -2032354160", wl.WlPrimaryJvmid, {"jvmid": "-2032354160"}),
+    ("S", "Mon May 10 13:14:40 2004 secondary str: -457294087", wl.WlSecondaryJvmid, {"jvmid": "-457294087"}),
+    ("S", "Mon May 10 13:14:40 2004 No of JVMIDs found in cookie: 2", wl.WlJvmidCount, {"count": 2}),
+    ("S", "Mon May 10 13:14:40 2004 getPreferredFromCookie: Start Position is 1, listLen is 3", wl.WlStartPosition,
+     {"start_position": 1, "list_length": 3}),
+    ("S", "Mon May 10 13:14:40 2004 getPreferredFromCookie: Either JVMIDs not set or they are stale. Will try to get "
+          "JVMIDs from WLS", wl.WlJvmidsStale, {}),
+    ("S", "Mon May 10 13:14:40 2004 initJVMID: Iterating SrvrList from position 1", wl.WlIterating,
+     {"start_position": 1}),
+    ("S", "Mon May 10 13:14:40 2004 [Found Secondary]: app2:7003:7004", wl.WlFoundServer,
+     {"role": "secondary", "host": "app2", "port": 7003, "ssl_port": 7004}),
+    ("S", "Mon May 10 13:14:40 2004 list[3].jvmid: 77", wl.WlListJvmid, {"index": 3, "jvmid": "77"}),
+    ("S", "Mon May 10 13:14:40 2004 Found 3 servers", wl.WlServersFound, {"count": 3}),
+    ("U", "Mon May 10 13:14:40 2004 Trying POST /shop/cart at backend host 'app1; port 7003; using SSL 'yes'",
+     wl.WlTrying, {"host": "app1", "port": 7003, "ssl": True}),
+    ("U", "Mon May 10 13:14:40 2004 Connected to app1:7003", wl.WlConnected, {"server": "app1:7003"}),
+    ("U", "Mon May 10 13:14:40 2004 Connect returns -1, and error no set to 111, msg 'Connection refused'",
+     wl.WlConnectFailed, {"errno": 111, "text": "Connection refused"}),
+    ("U", "Mon May 10 13:14:40 2004 Marking app1:7003 as bad", wl.WlMarkedBad, {"server": "app1:7003"}),
+    ("U", "Mon May 10 13:14:40 2004 Failing over after CONNECTION_REFUSED exception in sendRequest()",
+     wl.WlFailingOver, {"reason": "CONNECTION_REFUSED"}),
+    ("U", "Mon May 10 13:14:40 2004 No backend server available for connection: timed out after 10 seconds or "
+          "idempotent set to OFF or method not idempotent.", wl.WlNoBackend, {"seconds": 10}),
+    ("U", "Mon May 10 13:14:40 2004 request [/shop/cart] processed successfully..................",
+     wl.WlRequestDone, {"uri": "/shop/cart", "ok": True}),
+    ("U", "Mon May 10 13:14:40 2004 Hdrs from WLS:[Set-Cookie]=[JSESSIONID=Ab1!-2!-3!1308677666322; path=/]",
+     wl.WlHeader, {"direction": "from WLS", "name": "Set-Cookie",
+                   "value": "JSESSIONID=Ab1!-2!-3!1308677666322; path=/"}),
+    ("U", "Mon May 10 13:14:40 2004 Hdrs from WLS:[HTTP/1.1 503 Service Unavailable]", wl.WlStatus,
+     {"status": 503, "reason": "Service Unavailable"}),
+]
+
+
+@pytest.mark.parametrize(("shape", "line", "cls", "fields"), KIND_CASES, ids=[c[2].kind for c in KIND_CASES])
+def test_each_form_types_its_event(shape: str, line: str, cls: type[ev.Event], fields: dict[str, object],
+                                   tmp_path: Path) -> None:
+    for text in (line, line.replace(" 2004 ", " 2004 <1457431200000001> ", 1)):
+        events, _ = _events(write(tmp_path, "one.log", text + "\n"))
+        assert len(events) == 1 and type(events[0]) is cls, (shape, text, events)
+        assert {k: getattr(events[0], k) for k in fields} == fields
+
+
+def test_every_weblogic_kind_is_produced_by_a_line() -> None:
+    assert {c[2] for c in KIND_CASES} == set(wl.KINDS)

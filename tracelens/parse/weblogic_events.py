@@ -83,7 +83,7 @@ class WlStartPosition(Event):
     """``getPreferredFromCookie: Start Position is <N>, listLen is <M>``."""
 
     kind: ClassVar[str] = "wl_start_position"
-    position: int
+    start_position: int
     list_length: int
 
 
@@ -99,7 +99,7 @@ class WlIterating(Event):
     """``initJVMID: Iterating SrvrList from position <N>``: the list is walked, not the cookie followed."""
 
     kind: ClassVar[str] = "wl_iterating"
-    position: int
+    start_position: int
 
 
 @dataclass(frozen=True, slots=True)

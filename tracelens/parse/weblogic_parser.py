@@ -113,13 +113,13 @@ class _ToEvents(Transformer[Token, Any]):
         return wl.WlJvmidCount, {"count": _int(c)}
 
     def start_position(self, c: list[Any]) -> Payload:
-        return wl.WlStartPosition, {"position": _int(c), "list_length": _int(c, 1)}
+        return wl.WlStartPosition, {"start_position": _int(c), "list_length": _int(c, 1)}
 
     def jvmids_stale(self, _c: list[Any]) -> Payload:
         return wl.WlJvmidsStale, {}
 
     def iterating(self, c: list[Any]) -> Payload:
-        return wl.WlIterating, {"position": _int(c)}
+        return wl.WlIterating, {"start_position": _int(c)}
 
     def _found(self, role: str, c: list[Any]) -> Payload:
         parts = str(c[0]).split(":")
