@@ -19,7 +19,7 @@ from lark.exceptions import LarkError
 
 from tracelens.parse import events as ev
 from tracelens.parse import weblogic_events as wl
-from tracelens.parse.grammar import grammar_path
+from tracelens.read.grammar_files import grammar_source
 from tracelens.read.header import asctime
 from tracelens.read.reader import RawRecord
 
@@ -185,7 +185,7 @@ def _opt(children: list[Any], nth: int) -> str | None:
 @functools.cache
 def build_parser() -> Lark:
     """The LALR parser for both start symbols, with the event transformer inside it (built once)."""
-    return Lark(grammar_path(GRAMMAR_NAME).read_text(encoding="utf-8"), parser="lalr", lexer="contextual",
+    return Lark(grammar_source(GRAMMAR_NAME), parser="lalr", lexer="contextual",
                 start=["record", "message"], transformer=_ToEvents(), maybe_placeholders=True, cache=True)
 
 
