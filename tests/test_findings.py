@@ -392,7 +392,8 @@ def test_codes_and_names_are_unique_and_well_formed() -> None:
     assert len(set(rule_names)) == len(rule_names)
     for r in RULES:
         assert re.fullmatch(r"TL\d{3}", r.code), r.code
-        assert re.fullmatch(r"[a-z]+(\.[a-z]+(-[a-z]+)*)+", r.name), r.name
+        # (a word of a name may start with a digit: weblogic.post-over-64k is the name issue 16 gives)
+        assert re.fullmatch(r"[a-z]+(\.[a-z]+(-[a-z0-9]+)*)+", r.name), r.name
     assert codes == sorted(codes)  # "every rule, in code order"
 
 

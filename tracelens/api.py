@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from tracelens import parallel
 from tracelens.config.files import load_any_config
-from tracelens.config.plugin_cfg import PluginConfig
-from tracelens.config.topology import from_config
+from tracelens.config.plugin_cfg import LoadBalance, PluginConfig
+from tracelens.config.topology import ClusterModel, MemberModel, Source, Topology, from_config
 from tracelens.config.weblogic import WebLogicConfig
 from tracelens.records import check_not_empty, count_records, iter_events
 
@@ -23,6 +23,7 @@ __all__ = ["Reconstruction", "analyze", "check_not_empty", "count_records", "ite
 from tracelens.findings.base import Context
 from tracelens.findings.rules import run_rules
 from tracelens.parse import events as ev
+from tracelens.parse import weblogic_parser
 from tracelens.parse.bulk import BulkParser, Keep, Result, Touch
 from tracelens.parse.events import Event
 from tracelens.parse.parser import RecordParser
@@ -36,17 +37,22 @@ from tracelens.read.reader import (
     read_blocks,
     read_records,
 )
+from tracelens.read.weblogic import System, read_weblogic_records, systems
 from tracelens.report import Report
 from tracelens.requests import assemble
 from tracelens.requests import sessions as sessions_module
+from tracelens.requests import weblogic as wl_requests
 from tracelens.requests.assemble import Request, RequestAssembler, sort_requests
 from tracelens.requests.sessions import Session, Untracked, group_sessions
+from tracelens.requests.weblogic import WlDetail, replica_histories
 from tracelens.routing import topology
 from tracelens.routing.model import DEFAULT_SETTINGS, RoutingSettings
 from tracelens.routing.replay import replay
 from tracelens.routing.topology import TraceFacts, from_trace
+from tracelens.routing.weblogic import FailoverMode, WebLogicView, WlSettings, failover_from_log, jvmid_servers
+from tracelens.routing.weblogic import replay as wl_replay
 from tracelens.state import members
-from tracelens.state.clock import ClockWatch
+from tracelens.state.clock import ClockWatch, TimeJumps
 from tracelens.state.members import MemberTracker
 
 if TYPE_CHECKING:
@@ -310,22 +316,44 @@ def analyze(
     jobs: int = 1,
     log_set: LogSet | None = None,
     max_record_bytes: int = MAX_RECORD_BYTES,
+    system: System | str = System.AUTO,
+    weblogic_failover: FailoverMode | str | None = None,
 ) -> Analysis:
     """The whole analysis: reconstruct, replay every request against the routing model, run the rules.
 
     ``paths`` is one log (``"http_plugin.log"``) or several, oldest first. ``config`` is a
     plugin-cfg.xml path (or an already loaded one); without it the topology is inferred from the
     trace and the report says which values were inferred. A WebLogic plug-in configuration
-    (httpd.conf, mod_wl_ohs.conf, weblogic.conf, iisproxy.ini; told by content) is linted.
+    (httpd.conf, mod_wl_ohs.conf, weblogic.conf, iisproxy.ini; told by content) is linted, and its
+    MaxSkipTime and WLCookieName are what the WebLogic model replays with.
+
+    Each file is the log of the plug-in ``system`` names, or (``auto``) the one its content shows; a
+    WebLogic proxy plug-in log is replayed against the WebLogic model, whose failover era is
+    ``weblogic_failover`` (``secondary`` or ``random``; None: what the log's line shape shows).
     """
     loaded = load_any_config(os.fspath(config)) if isinstance(config, str | os.PathLike) else config
     # a WebLogic plug-in configuration is linted; plugin-cfg.xml is also what the replay runs against
     cfg = loaded if isinstance(loaded, PluginConfig) else None
     wl_config = loaded if isinstance(loaded, WebLogicConfig) else None
+    planned = log_set if log_set is not None else plan(as_paths(paths))
+    kinds = systems(planned.paths, System(system))
+    weblogic_paths = [p for p in planned.paths if kinds[p] is System.WEBLOGIC]
+    if not weblogic_paths:
+        return _analyze_websphere(planned, cfg, lenient, settings, progress, jobs, max_record_bytes,
+                                  {p: System.WEBSPHERE.value for p in planned.paths}, wl_config)
+    mode = FailoverMode(weblogic_failover) if weblogic_failover is not None else None
+    return _analyze_with_weblogic(planned, kinds, cfg, lenient, settings, progress, jobs, max_record_bytes, mode,
+                                  wl_config)
+
+
+def _analyze_websphere(log_set: LogSet, cfg: PluginConfig | None, lenient: bool,
+                       settings: RoutingSettings, progress: Callable[[ReadStats, int], None] | None, jobs: int,
+                       max_record_bytes: int, systems_read: dict[str, str],
+                       wl_config: WebLogicConfig | None = None) -> Analysis:
     cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
     separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
-    rec = reconstruct(paths, lenient=lenient, affinity_cookies=cookies, separator=separator, progress=progress,
-                      jobs=jobs, log_set=log_set, max_record_bytes=max_record_bytes)
+    rec = reconstruct(log_set.paths, lenient=lenient, affinity_cookies=cookies, separator=separator,
+                      progress=progress, jobs=jobs, log_set=log_set, max_record_bytes=max_record_bytes)
     check_not_empty(rec.stats)
     intervals = rec.tracker.intervals()
     topology = from_config(cfg) if cfg else from_trace(rec.facts, intervals, rec.requests)
@@ -336,8 +364,116 @@ def analyze(
     return Analysis(
         stats=rec.stats, summary=rec.summary, tracker=rec.tracker, requests=rec.requests, sessions=rec.sessions,
         topology=topology, verdicts=verdicts, findings=run_rules(ctx), config=cfg, settings=settings,
-        first_time=rec.first_time, last_time=rec.last_time, log_set=rec.log_set,
+        first_time=rec.first_time, last_time=rec.last_time, log_set=rec.log_set, systems=systems_read,
     )
+
+
+def _analyze_with_weblogic(log_set: LogSet, kinds: dict[str, System], cfg: PluginConfig | None, lenient: bool,
+                           settings: RoutingSettings, progress: Callable[[ReadStats, int], None] | None, jobs: int,
+                           max_record_bytes: int, mode: FailoverMode | None,
+                           wl_config: WebLogicConfig | None = None) -> Analysis:
+    """A log set with WebLogic logs: its WebSphere files as ever, its WebLogic files by their own model, one report.
+
+    NOTE: the two systems share no session, process or server, so each part is rebuilt and replayed on its
+    own and the parts are joined: the WebSphere requests first, then the WebLogic ones (their verdicts'
+    indexes shifted), the read statistics and counts added, one set of rules run over both.
+    """
+    systems_read = {p: kinds[p].value for p in log_set.paths}
+    websphere = tuple(f for f in log_set.files if kinds[f.path] is System.WEBSPHERE)
+    stats, summary = ReadStats(), ParseSummary()
+    tracker, requests, verdicts = MemberTracker(), [], []
+    topology = Topology((), ())
+    first = last = None
+    trace_clones: dict[str, str] = {}
+    jumps: list[TimeJumps] = []
+    if websphere:
+        part = _analyze_websphere(LogSet(websphere, log_set.given, log_set.order, log_set.duplicates), cfg, lenient,
+                                  settings, progress, jobs, max_record_bytes, {})
+        _add_stats(stats, part.stats)
+        summary = ParseSummary.merge([part.summary], part.stats.files)
+        tracker, requests, verdicts, topology = part.tracker, list(part.requests), list(part.verdicts), part.topology
+        first, last = part.first_time, part.last_time
+    weblogic = tuple(f for f in log_set.files if kinds[f.path] is System.WEBLOGIC)
+    wl_stats = ReadStats()
+    cookie_name = wl_config.settings[0].cookie_name.value if wl_config is not None and wl_config.settings \
+        else wl_requests.DEFAULT_COOKIE_NAME
+    events: list[Event] = []
+    pairs: list[tuple[Request, WlDetail]] = []
+    for web_server in dict.fromkeys(f.web_server for f in weblogic):
+        files = [f.path for f in weblogic if f.web_server == web_server]
+        own = list(weblogic_parser.parse_records(read_weblogic_records(files, wl_stats,
+                                                                       max_record_bytes=max_record_bytes)))
+        events.extend(own)
+        process = process_key(web_server if log_set.several else None, wl_requests.WLPROXY_PROCESS)
+        pairs.extend(wl_requests.assemble(own, cookie_name=cookie_name, process=process))
+    check_not_empty(wl_stats) if not websphere else None
+    wl_summary = ParseSummary()
+    for e in events:
+        wl_summary.add(e)
+        if e.time is not None:
+            first = e.time if first is None or e.time < first else first
+            last = e.time if last is None or e.time > last else last
+    _add_stats(stats, wl_stats)
+    summary = ParseSummary.merge([summary, wl_summary], stats.files)
+    offset = len(requests)
+    details = {offset + i: d for i, (_, d) in enumerate(pairs)}
+    requests.extend(r for r, _ in pairs)
+    wl_settings = WlSettings(
+        failover=mode or failover_from_log(list(details.values())),
+        failover_source="option" if mode is not None else "log")
+    if wl_config is not None and wl_config.settings:
+        # the plug-in configuration given with --config: its (first location's) MaxSkipTime and WLCookieName
+        located = wl_config.settings[0]
+        wl_settings = dataclasses.replace(wl_settings, max_skip_time=located.max_skip_time.value,
+                                          max_skip_time_source="config", cookie_name=located.cookie_name.value)
+    servers = jvmid_servers(list(details.values()))
+    verdicts.extend(wl_replay(requests, details, wl_settings))
+    verdicts.sort(key=lambda v: v.index)
+    sessions, untracked = group_sessions(requests)
+    view = WebLogicView(details, tuple(replica_histories(requests, details, servers)), wl_settings, servers,
+                        systems_read)
+    topology = _with_weblogic_servers(topology, details, servers, wl_settings)
+    ctx = Context(stats, summary, tracker, requests, sessions, verdicts, topology, cfg, trace_clones=trace_clones,
+                  time_jumps=tuple(jumps), untracked=untracked, weblogic=view, weblogic_config=wl_config)
+    return Analysis(
+        stats=stats, summary=summary, tracker=tracker, requests=requests, sessions=sessions, topology=topology,
+        verdicts=verdicts, findings=run_rules(ctx), config=cfg, settings=settings, first_time=first, last_time=last,
+        log_set=log_set, systems=systems_read, weblogic=view,
+    )
+
+
+def _add_stats(total: ReadStats, part: ReadStats) -> None:
+    total.files.extend(part.files)
+    total.physical_lines += part.physical_lines
+    total.blank_lines += part.blank_lines
+    total.bytes_read += part.bytes_read
+    total.split_records += part.split_records
+    total.joined_lines += part.joined_lines
+    total.latin1_lines += part.latin1_lines
+    total.damage.extend(part.damage)
+    total.lines_by_file.update(part.lines_by_file)
+
+
+def _with_weblogic_servers(topology: Topology, details: dict[int, WlDetail], servers: dict[str, str],
+                           settings: WlSettings) -> Topology:
+    """The topology with one cluster of the WebLogic servers the log names, each with the JVMID it ties to it."""
+    names: dict[str, None] = {}
+    for d in details.values():
+        for server in (d.found_primary, d.found_secondary, *(a.server for a in d.attempts),
+                       *(s for s, _, _ in d.marked_bad)):
+            if server is not None:
+                names.setdefault(server, None)
+    jvmid_of = {server: jvmid for jvmid, server in servers.items()}
+    cluster_name = "WebLogicCluster"
+    members = tuple(MemberModel(n, jvmid_of.get(n), None, None, cluster_name, Source.TRACE) for n in names)
+    cluster = ClusterModel(
+        name=cluster_name, members=members, primary=tuple(names), backup=(), retry_interval=settings.max_skip_time,
+        retry_interval_source=Source.DEFAULT, load_balance=LoadBalance.ROUND_ROBIN, ignore_affinity_requests=False,
+        separator="!", source=Source.TRACE)
+    note = (f"WebLogic: the servers from the log, the JVMID of each as the log ties it; MaxSkipTime "
+            f"{settings.max_skip_time} s ({settings.max_skip_time_source}); failover {settings.failover.value} "
+            f"({'--weblogic-failover' if settings.failover_source == 'option' else 'from the log line shape'})")
+    return Topology((*topology.clusters, cluster), (*topology.notes, note))
 
 
 @dataclass(frozen=True, slots=True)

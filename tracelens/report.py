@@ -8,7 +8,8 @@ contract in pyproject.toml keeps it so). Its tables as DataFrames are a reporter
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tracelens.config.plugin_cfg import PluginConfig
@@ -21,6 +22,7 @@ from tracelens.requests.assemble import Request
 from tracelens.requests.sessions import Session
 from tracelens.routing.model import RoutingSettings
 from tracelens.routing.replay import RequestVerdict, Verdict
+from tracelens.routing.weblogic import WebLogicView
 from tracelens.state.members import MemberTracker
 
 SCHEMA_VERSION = 2
@@ -41,6 +43,14 @@ class Report:
     first_time: datetime | None
     last_time: datetime | None
     log_set: LogSet | None = None  # the files as read: their order, web servers, duplicates
+    systems: Mapping[str, str] = field(default_factory=dict)  # per input: "websphere" or "weblogic"
+    weblogic: WebLogicView | None = None  # the WebLogic requests' own details, sessions' copies, model settings
+
+    @property
+    def system(self) -> str:
+        """``websphere``, ``weblogic``, or both (``websphere+weblogic``) for a mixed set."""
+        found = set(self.systems.values()) or {"websphere"}
+        return "+".join(s for s in ("websphere", "weblogic") if s in found)
 
     @property
     def accounting(self) -> Accounting:

@@ -53,7 +53,7 @@ ATTEMPT_OUTCOME = pl.Enum(["served", "connect_refused", "connect_timeout", "serv
 COOKIE_OUTCOME = pl.Enum(["none", "same_session", "clone_appended", "new_session"])
 #: tracelens.routing.replay.Verdict
 VERDICT = pl.Enum(["kept", "failover", "failback", "new_session", "load_balanced", "clone_unknown", "no_member",
-                   "unexplained", "incomplete"])
+                   "unexplained", "incomplete", "secondary_used", "jvmid_stale"])
 
 LINE = pl.Int64()
 TIME = pl.Datetime("us")

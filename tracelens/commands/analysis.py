@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tracelens.commands.options import jobs, log_set, max_record_bytes, refuse_unparsed
+from tracelens.commands.options import jobs, log_set, max_record_bytes, refuse_unparsed, system, weblogic_failover
 
 if TYPE_CHECKING:
     from tracelens.api import Reconstruction
@@ -42,7 +42,15 @@ def analyze_logs(files: tuple[str, ...], config: str | None, lenient: bool, affi
     planned = log_set(files)
     with progress_bar(planned.paths) as progress:
         report = analyze(planned.paths, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
-                         progress=progress, jobs=jobs(), log_set=planned, max_record_bytes=max_record_bytes())
+                         progress=progress, jobs=jobs(), log_set=planned, max_record_bytes=max_record_bytes(),
+                         system=system(), weblogic_failover=weblogic_failover())
     if strict:
         refuse_unparsed(report.summary)
     return report
+
+
+def holds_weblogic(files: tuple[str, ...]) -> bool:
+    """Whether ``--system`` or the files' content make any of them a WebLogic proxy plug-in log."""
+    from tracelens.read.weblogic import System, systems
+
+    return any(k is System.WEBLOGIC for k in systems(log_set(files).paths, System(system())).values())

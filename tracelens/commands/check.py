@@ -17,6 +17,7 @@ from tracelens.commands.options import (
     AFFINITY_MISS_CHOICES,
     CONFIG,
     SEVERITY_CHOICES,
+    WEBLOGIC_FAILOVER,
     Format,
     format_option,
     output_options,
@@ -150,6 +151,7 @@ FORMATS = tuple(f.value for f in WRITERS)
 @click.option("--isolated", is_flag=True, help="Ignore settings files (.tracelens.toml, pyproject.toml).")
 @click.option("--affinity-miss", type=click.Choice(AFFINITY_MISS_CHOICES), default=None,
               help="See `tracelens analyze --help`.  [default: load-balance]")
+@WEBLOGIC_FAILOVER
 @reading_options
 @output_options
 def check(files: tuple[str, ...], config: str | None, fail_on: str | None, select: tuple[str, ...],

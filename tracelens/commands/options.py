@@ -229,9 +229,33 @@ CONFIG = click.option("--config", "config", metavar="FILE", default=None, type=c
                       help="The plugin-cfg.xml the web server used; without it the topology is inferred from "
                            "the trace. Or the WebLogic plug-in's httpd.conf, mod_wl_ohs.conf, weblogic.conf or "
                            "iisproxy.ini, which is linted. The kind is told by content.")
-AFFINITY_MISS = click.option(
+_AFFINITY_MISS = click.option(
     "--affinity-miss", type=click.Choice(AFFINITY_MISS_CHOICES), default=AFFINITY_MISS_CHOICES[0],
     show_default=True,
     help="Where an affinity miss goes: load balanced (APAR PM12112, 7.0.0.13 and later) or the next primary "
          "in the list (earlier plug-ins).",
 )
+
+
+def _store_weblogic_failover(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    ctx.meta["tracelens.weblogic_failover"] = value
+    return value
+
+
+WEBLOGIC_FAILOVER = click.option(
+    "--weblogic-failover", type=click.Choice(WEBLOGIC_FAILOVER_CHOICES), default=None, expose_value=False,
+    callback=_store_weblogic_failover,
+    help="WebLogic logs: where a request goes when its primary is unavailable: its secondary (plug-ins of "
+         "WebLogic 6.1-8.1) or any available server (random, 9.x and later).  [default: by the log's line shape: "
+         "random with <id> lines, secondary with ctime-only lines]")
+
+
+def weblogic_failover() -> str | None:
+    """``--weblogic-failover`` of the running command, None when not given (the log's line shape decides)."""
+    value = click.get_current_context().meta.get("tracelens.weblogic_failover")
+    return None if value is None else str(value)
+
+
+def AFFINITY_MISS(f: F) -> F:
+    """``--affinity-miss`` and ``--weblogic-failover``: the version-dependent settings of every replaying command."""
+    return _AFFINITY_MISS(WEBLOGIC_FAILOVER(f))

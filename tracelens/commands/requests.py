@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import click
 
-from tracelens.commands.analysis import analyze_logs, reconstruct_logs
+from tracelens.commands.analysis import analyze_logs, holds_weblogic, reconstruct_logs
 from tracelens.commands.options import (
     AFFINITY_MISS,
     CONFIG,
@@ -30,9 +30,12 @@ def _table(files: tuple[str, ...], config: str | None, lenient: bool, affinity_m
 
 
 def _jsonl(files: tuple[str, ...], config: str | None, lenient: bool, _affinity_miss: str, strict: bool) -> None:
-    """The requests as logged: no replay."""
+    """The requests as logged: no replay (WebLogic requests: as the analysis rebuilds them)."""
     from tracelens.reporters import tables
 
+    if holds_weblogic(files):
+        tables.requests_jsonl(analyze_logs(files, config, lenient, _affinity_miss, strict).requests, sys.stdout)
+        return
     tables.requests_jsonl(reconstruct_logs(files, config, lenient, strict).requests, sys.stdout)
 
 

@@ -22,6 +22,7 @@ from tracelens.read.reader import ReadStats
 from tracelens.requests.assemble import Request
 from tracelens.requests.sessions import Session, Untracked
 from tracelens.routing.replay import RequestVerdict
+from tracelens.routing.weblogic import WebLogicView
 from tracelens.state.clock import TimeJumps
 from tracelens.state.members import MemberTracker
 
@@ -66,6 +67,11 @@ class Context:
     time_jumps: Sequence[TimeJumps] = ()  # where a process's clock went backwards, per file
     untracked: Untracked = field(default_factory=Untracked)  # sessions beyond the limit
     weblogic_config: WebLogicConfig | None = None  # --config given a WebLogic plug-in configuration
+    weblogic: WebLogicView | None = None  # the WebLogic requests' own details, when the logs hold any
+
+    def is_weblogic(self, index: int) -> bool:
+        """Whether request ``index`` came from a WebLogic proxy plug-in log."""
+        return self.weblogic is not None and index in self.weblogic.details
 
 
 SECTIONS = ("What it finds", "Why it matters", "Example", "What to do")

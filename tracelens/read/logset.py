@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from typing import BinaryIO
 
 from tracelens.errors import InputError
-from tracelens.read.header import HEADER, asctime, clftime
+from tracelens.read.header import ASCTIME, HEADER, asctime, clftime
 from tracelens.read.reader import STDIN, _Gunzip, check_inputs
 
 #: Threads racing to write reorder records by up to this much; files that overlap by no more still follow.
@@ -304,7 +304,12 @@ def _span(path: str) -> tuple[datetime | None, datetime | None]:
     if gzipped:
         return _gzip_span(header, path)
     with open(path, "rb") as stream:
-        first = _first(header, stream.read(_HEAD_BYTES).decode("latin-1"))
+        head = stream.read(_HEAD_BYTES).decode("latin-1")
+        first = _first(header, head)
+        if first is None:
+            # a WebLogic proxy plug-in log: its records start with a bare ctime stamp
+            header = WEBLOGIC_STAMP
+            first = _first(header, head)
         if first is None:
             return None, None
         return first, _tail_time(header, stream)
@@ -360,9 +365,18 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None or (b is not None and b > a) else a
 
 
+#: the timestamp that starts a WebLogic proxy plug-in record (its one group), or its error-log form's
+WEBLOGIC_STAMP = re.compile(rf"^\[?({ASCTIME})[ \]]", re.MULTILINE)
+
+
+def _stamp(m: re.Match[str]) -> str:
+    """The timestamp of a header match: its group where the pattern has one, else between its brackets."""
+    return m.group(1) if m.re.groups else m.group(0)[1:m.group(0).index("]")]
+
+
 def _first(header: re.Pattern[str], text: str) -> datetime | None:
     for m in header.finditer(text):
-        got = _time(m.group(0)[1:m.group(0).index("]")])
+        got = _time(_stamp(m))
         if got is not None:
             return got
     return None
@@ -372,7 +386,7 @@ def _last(header: re.Pattern[str], text: str) -> datetime | None:
     # NOTE: the latest header of the text, not the last written: threads racing may write a second back
     latest = None
     for m in header.finditer(text):
-        got = _time(m.group(0)[1:m.group(0).index("]")])
+        got = _time(_stamp(m))
         if got is not None and (latest is None or got > latest):
             latest = got
     return latest

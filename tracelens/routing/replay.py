@@ -29,6 +29,9 @@ class Verdict(str, enum.Enum):
     NO_MEMBER = "no_member"  # no member could take it: the client got an error
     UNEXPLAINED = "unexplained"  # the plug-in's choice differs from the model and nothing explains it
     INCOMPLETE = "incomplete"  # the log shows no routing decision (cut by its start or end)
+    # WebLogic only (tracelens.routing.weblogic)
+    SECONDARY_USED = "secondary_used"  # the primary was unavailable: the cookie's secondary took it
+    JVMID_STALE = "jvmid_stale"  # the plug-in could not map the cookie's JVMIDs: affinity lost
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,14 @@ from tracelens.findings.rules.config import (
 from tracelens.findings.rules.cookie import CookieMalformed, CookieMultiple
 from tracelens.findings.rules.input import Damaged, LimitReached, PartialRequest, TimeBackwards, Unparsed
 from tracelens.findings.rules.state import Contradiction
+from tracelens.findings.rules.weblogic import (
+    CookieName,
+    JvmidStale,
+    PostOver64k,
+    SecondarySameHost,
+    SingleCopy,
+    WlSessionLost,
+)
 from tracelens.findings.rules.weblogic_config import (
     WebLogicConfigProblem,
     WebLogicDebug,
@@ -50,6 +58,7 @@ RULES: tuple[type[Rule], ...] = (
     NoCloneId, RetryIntervalCheck, EqualWeights, SingleMemberDown, ConfigProblem, TraceMismatch,
     WebLogicConfigProblem, WebLogicIoTimeout, WebLogicStaticSingleServer, WebLogicSingleHost, WebLogicDuplicateServer,
     WebLogicDebug, WebLogicMaxSkipTime, WebLogicUnknownDirective,
+    JvmidStale, SingleCopy, SecondarySameHost, WlSessionLost, CookieName, PostOver64k,
 )
 
 

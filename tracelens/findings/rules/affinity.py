@@ -48,7 +48,9 @@ class AffinityFailover(Rule):
             sid = r.session_id
             if sid is None:
                 continue
-            if v.verdict is Verdict.FAILOVER:
+            # NOTE: a WebLogic request that went to its session's secondary is a failover as well (the
+            # verdict says which copy took it)
+            if v.verdict is Verdict.FAILOVER or v.verdict is Verdict.SECONDARY_USED:
                 episodes.setdefault((sid, r.pid), {}).setdefault(v.routed_to, []).append(v)
             elif v.verdict in (Verdict.KEPT, Verdict.FAILBACK) and v.routed_to == v.home:
                 # the session is home again: the next failover of this session is a new episode
@@ -127,6 +129,8 @@ class SessionLost(Rule):
             r = ctx.requests[v.index]
             if r.cookie is None or not r.cookie.valid or r.cookie_outcome is not CookieOutcome.NEW_SESSION:
                 continue
+            if ctx.is_weblogic(v.index):
+                continue  # weblogic.session-lost tells it with the session's copies
             own = v.previous or v.home
             new = r.set_cookie.session_id if r.set_cookie else "?"
             if r.served_by is not None and own is None and v.verdict is Verdict.CLONE_UNKNOWN:
