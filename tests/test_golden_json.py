@@ -37,7 +37,8 @@ def test_the_json_report_of_a_generated_trace_is_its_golden_file(tmp_path: Path)
 def test_every_sample_log_and_test_trace_has_a_golden_case() -> None:
     named = {arg for case in golden.JSON_CASES.values() for arg in case if arg.endswith(".log")}
     logs = {p.relative_to(golden.ROOT).as_posix()
-            for folder in ("sample_logs", "tests/traces") for p in (golden.ROOT / folder).glob("*.log")}
+            for folder in ("sample_logs", "tests/traces", "tests/traces/weblogic")
+            for p in (golden.ROOT / folder).glob("*.log")}
     assert named == logs
     kept = {p.stem for p in golden.JSON_DIR.glob("*.json")}
     assert kept == {*golden.JSON_CASES, Path(golden.GENERATED_NAME).stem}, "a golden file no case writes"

@@ -54,6 +54,13 @@ JSON_CASES: dict[str, list[str]] = {
     **{f"trace-{log.stem}": [f"tests/traces/{log.name}", "--config",
                              "tests/traces/uneven-balance-cfg.xml" if log.stem == "uneven-balance" else SAMPLE_CFG]
        for log in sorted((ROOT / "tests" / "traces").glob("*.log"))},
+    # WebLogic proxy plug-in logs (no plugin-cfg.xml: another product's configuration), one with the other
+    # failover era than its line shape shows, and a set that mixes both systems
+    **{f"trace-weblogic-{log.stem}": [f"tests/traces/weblogic/{log.name}"]
+       for log in sorted((ROOT / "tests" / "traces" / "weblogic").glob("*.log"))},
+    "trace-weblogic-id-random-failover-secondary": [
+        "tests/traces/weblogic/id-random-failover.log", "--weblogic-failover", "secondary"],
+    "mixed-websphere-weblogic": ["sample_logs/failover-failback.log", "sample_logs/wlproxy-two-server-failover.log"],
 }
 #: The benchmark generator's trace, written at this size and seed into a scratch folder and analysed there
 #: under its bare name, so that the report does not name the scratch folder.

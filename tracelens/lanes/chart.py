@@ -215,10 +215,11 @@ def mark_of(request: Request, verdict: RequestVerdict) -> Mark:
     v = verdict.verdict
     if v is Verdict.NO_MEMBER:
         return Mark.NO_MEMBER
-    if v in (Verdict.FAILOVER, Verdict.FAILBACK):
+    if v in (Verdict.FAILOVER, Verdict.FAILBACK, Verdict.SECONDARY_USED):
         if request.cookie_outcome is CookieOutcome.NEW_SESSION:
             return Mark.SESSION_LOST
-        return Mark.FAILOVER if v is Verdict.FAILOVER else Mark.FAILBACK
+        # a WebLogic session that went to its secondary failed over as well
+        return Mark.FAILBACK if v is Verdict.FAILBACK else Mark.FAILOVER
     return Mark.OTHER
 
 

@@ -10,7 +10,14 @@ from typing import IO, Any
 from tracelens import __version__
 from tracelens.report import SCHEMA_VERSION, Report
 from tracelens.reporters.jsontext import json_text
-from tracelens.reporters.shapes import finding_dict, interval_dict, process_keys, session_dict
+from tracelens.reporters.shapes import (
+    copies_list,
+    finding_dict,
+    interval_dict,
+    process_keys,
+    session_dict,
+    weblogic_settings,
+)
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -27,7 +34,9 @@ def report_dict(report: Report) -> dict[str, Any]:
 
 def _rows(report: Report) -> dict[str, Iterator[dict[str, Any]]]:
     """The lists that grow with the log, last in the object, as items made one at a time."""
-    return {"sessions": (session_dict(s) for s in report.sessions),
+    histories = {h.session_id: h for h in report.weblogic.histories} if report.weblogic else {}
+    return {"sessions": ({**session_dict(s), "copies": copies_list(histories.get(s.session_id))}
+                         for s in report.sessions),
             "findings": (finding_dict(f) for f in report.findings)}
 
 
@@ -49,8 +58,10 @@ def _head(report: Report) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "tracelens", "version": __version__},
+        "system": report.system,
         "inputs": [
             {"path": path, "web_server": log_set.web_server_of(path) if log_set else None,
+             "system": report.systems.get(path, report.systems.get("-", "websphere")),
              "first": _iso(spans.get(path, (None, None))[0]), "last": _iso(spans.get(path, (None, None))[1]),
              "lines": report.stats.lines_by_file.get(path, 0),
              "records": report.summary.records_by_file.get(path, 0),
@@ -89,6 +100,7 @@ def _head(report: Report) -> dict[str, Any]:
             "config": report.config.path if report.config else None,
             "notes": list(topo.notes),
             "affinity_miss": report.settings.affinity_miss.value,
+            "weblogic": weblogic_settings(report),
             "clusters": [
                 {"name": c.name, "retry_interval": c.retry_interval,
                  "retry_interval_source": c.retry_interval_source.value,

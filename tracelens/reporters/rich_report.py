@@ -16,6 +16,7 @@ from tracelens.findings.base import Finding, Severity
 from tracelens.findings.rules import find_rule
 from tracelens.read.logset import Order
 from tracelens.report import Report
+from tracelens.reporters import weblogic_text
 from tracelens.reporters.console import safe, safe_text
 from tracelens.reporters.shapes import evidence_text
 from tracelens.routing.replay import Verdict
@@ -31,6 +32,8 @@ VERDICT_HELP = {
     Verdict.NO_MEMBER: "no member could take it: the client got an error",
     Verdict.UNEXPLAINED: "the plug-in's choice differs from the documented routing",
     Verdict.INCOMPLETE: "the log shows no routing decision (cut by the log's edges)",
+    Verdict.SECONDARY_USED: "WebLogic: the primary was unavailable: the session's secondary took it",
+    Verdict.JVMID_STALE: "WebLogic: the cookie's JVMIDs map to no server: affinity lost",
 }
 MAX_PER_GROUP = 8
 
@@ -49,6 +52,7 @@ def render(report: Report, console: Console) -> None:
     _members(report, console)
     _findings(report, console)
     _sessions(report, console)
+    weblogic_text.copies_section(report, console)
     _footer(report, console)
 
 
@@ -246,13 +250,15 @@ def render_session(report: Report, session_id: str, console: Console) -> bool:
         story = Text("      ")
         style = "yellow" if v.verdict in (Verdict.FAILOVER, Verdict.CLONE_UNKNOWN) else (
             "red" if v.verdict in (Verdict.NO_MEMBER, Verdict.UNEXPLAINED) else "green")
-        story.append(f"{v.verdict.value:13}", style=style)
+        # (WebLogic's verdict names are longer than the column: they keep one space after them)
+        story.append(f"{v.verdict.value:13}" if len(v.verdict.value) < 13 else f"{v.verdict.value} ", style=style)
         story.append_text(safe_text(v.reason))
         rows.append(Group(head, story))
         for d in v.disagreements:
             rows.append(Text(f"      model and log disagree: {safe(d)}", style="red"))
     for row in rows:
         console.print(row)
+    weblogic_text.session_copies(report, s.session_id, console)
     related = [f for f in report.findings if f.session == s.session_id]
     if related:
         console.print(Text("  findings:", style="bold"))

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracelens.findings.base import Finding
 from tracelens.read.logset import split_process
 from tracelens.requests.assemble import Request
 from tracelens.requests.cookies import SessionCookie
 from tracelens.requests.sessions import Session
+from tracelens.requests.weblogic import ReplicaHistory
 from tracelens.state.members import DownInterval, MemberRecord
+
+if TYPE_CHECKING:
+    from tracelens.report import Report
 
 
 def process_keys(key: str | None) -> dict[str, str | None]:
@@ -142,3 +146,23 @@ def session_dict(s: Session) -> dict[str, Any]:
         "requests": [{"time": _iso(st.time), **process_keys(st.pid), "tid": st.tid, "file": st.file,
                       "line": st.line, "served_by": st.served_by} for st in s.steps],
     }
+
+
+def copies_list(history: ReplicaHistory | None) -> list[dict[str, Any]]:
+    """A WebLogic session's copies, request by request (empty for a WebSphere session)."""
+    if history is None:
+        return []
+    return [{"time": _iso(st.time), "file": st.file, "line": st.line, "primary": st.primary,
+             "secondary": st.secondary, "primary_server": st.primary_server, "secondary_server": st.secondary_server,
+             "served_by": st.served_by, "next_primary": st.next_primary, "next_secondary": st.next_secondary,
+             "next_session": st.next_session, "next_from": st.next_from} for st in history.steps]
+
+
+def weblogic_settings(report: Report) -> dict[str, Any] | None:
+    """What the WebLogic model was replayed with (None without WebLogic logs)."""
+    if report.weblogic is None:
+        return None
+    w = report.weblogic.settings
+    return {"failover": w.failover.value, "failover_source": w.failover_source, "max_skip_time": w.max_skip_time,
+            "max_skip_time_source": w.max_skip_time_source, "cookie_name": w.cookie_name,
+            "servers": dict(sorted(report.weblogic.servers.items()))}

@@ -48,6 +48,7 @@ def _hms(t: object) -> str:
 _VERDICT_STYLE = {
     Verdict.KEPT: "green", Verdict.FAILBACK: "green", Verdict.FAILOVER: "yellow", Verdict.CLONE_UNKNOWN: "yellow",
     Verdict.UNEXPLAINED: "magenta", Verdict.NO_MEMBER: "bold red", Verdict.INCOMPLETE: "dim",
+    Verdict.SECONDARY_USED: "yellow", Verdict.JVMID_STALE: "yellow",
 }
 
 
