@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from hypothesis import given
@@ -228,3 +229,59 @@ def test_explain_documents_every_weblogic_rule() -> None:
         assert result.exit_code == 0
         for section in ("What it finds", "Why it matters", "Example", "What to do"):
             assert section in result.stdout, (name, section)
+
+
+# ---------------------------------------------------------------- one story, either line shape
+
+STAMPED = re.compile(r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) [A-Z][a-z]{2} ")
+
+
+def _to_id_shape(text: str) -> str:
+    """The ctime-only trace with a <16-digit id> on every line, one id per request (banner to banner)."""
+    out, rid = [], 0
+    for line in text.splitlines():
+        if line.startswith("="):
+            rid += 1
+            out.append(f"Mon Jun 07 10:00:00 2004 <10868616000000{rid:02d}> {line}")
+        elif STAMPED.match(line):
+            out.append(f"{line[:24]} <10868616000000{rid:02d}>{line[24:]}")
+        else:
+            out.append(line)  # a continuation line stays one
+    return "\n".join(out) + "\n"
+
+
+def _to_ctime_shape(text: str) -> str:
+    """The <id> trace with each request's lines together (banner first) and the ids removed."""
+    by_id: dict[str, list[str]] = {}
+    last = ""
+    for line in text.splitlines():
+        if STAMPED.match(line):
+            last = line[25:43]
+            by_id.setdefault(last, []).append(line[:24] + line[43:])
+        else:
+            by_id[last].append(line)
+    lines = []
+    for request in by_id.values():
+        banner = next(x for x in request if "New Request" in x)
+        lines.append(banner[25:])
+        lines.extend(x for x in request if x is not banner)
+    return "\n".join(lines) + "\n"
+
+
+def test_the_two_server_story_reads_the_same_in_the_id_shape(tmp_path: Path) -> None:
+    ctime = tracelens.analyze(str(TWO_SERVER))
+    log = write(tmp_path, "wlproxy.log", _to_id_shape(TWO_SERVER.read_text(encoding="utf-8")))
+    with_ids = tracelens.analyze(str(log), weblogic_failover="secondary")
+    assert {r.tid for r in with_ids.requests} == {f"10868616000000{k:02d}" for k in range(1, 7)}
+    assert [v.verdict for v in with_ids.verdicts] == [v.verdict for v in ctime.verdicts]
+    assert sorted(f.code for f in with_ids.findings) == sorted(f.code for f in ctime.findings)
+    assert with_ids.accounting.reconciles
+
+
+def test_the_random_story_reads_the_same_in_the_ctime_shape(tmp_path: Path) -> None:
+    with_ids = tracelens.analyze(str(RANDOM))
+    log = write(tmp_path, "wlproxy.log", _to_ctime_shape(RANDOM.read_text(encoding="utf-8")))
+    ctime = tracelens.analyze(str(log), weblogic_failover="random")
+    assert {r.tid for r in ctime.requests} == {None}
+    assert sorted(v.verdict.value for v in ctime.verdicts) == sorted(v.verdict.value for v in with_ids.verdicts)
+    assert sorted(f.code for f in ctime.findings) == sorted(f.code for f in with_ids.findings)
