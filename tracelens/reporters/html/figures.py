@@ -40,9 +40,10 @@ MARK_STYLE: dict[Mark, tuple[str, str, int]] = {  # colour, symbol, size
 VERDICT_COLOURS = {
     "kept": "#009E73", "failover": "#E69F00", "failback": "#56B4E9", "new_session": "#0072B2",
     "load_balanced": "#999999", "clone_unknown": "#CC79A7", "no_member": "#000000", "unexplained": "#D55E00",
-    "incomplete": "#DDDDDD",
+    "incomplete": "#DDDDDD", "secondary_used": "#F0E442", "jvmid_stale": "#882255",
 }
-VERDICT_PATTERNS = {"failover": "/", "no_member": "x", "unexplained": "\\", "clone_unknown": ".", "failback": "-"}
+VERDICT_PATTERNS = {"failover": "/", "no_member": "x", "unexplained": "\\", "clone_unknown": ".", "failback": "-",
+                    "secondary_used": "/", "jvmid_stale": "."}
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 LANE_PX = 44
 #: the lane model's causes in words, by value (a cause added to the model shows as its value)
