@@ -174,8 +174,10 @@ def check_schema(data: dict[str, Any]) -> None:
 def test_json_of_the_failover_sample() -> None:
     data = analyze_json(FAILOVER)
     check_schema(data)
-    assert data["inputs"] == [{"path": FAILOVER, "web_server": None, "first": "2004-06-07T10:15:01",
-                               "last": "2004-06-07T10:16:23", "lines": 190, "records": 190, "unparsed": 0}]
+    assert data["system"] == "websphere"
+    assert data["inputs"] == [{"path": FAILOVER, "web_server": None, "system": "websphere",
+                               "first": "2004-06-07T10:15:01", "last": "2004-06-07T10:16:23", "lines": 190,
+                               "records": 190, "unparsed": 0}]
     assert data["input_order"] == {"order": "first-timestamp", "reordered": False, "given": [FAILOVER],
                                    "web_servers": [], "duplicates": []}
     assert (data["summary"]["requests"], data["summary"]["sessions"], data["summary"]["processes"]) == (4, 1, 1)

@@ -8,8 +8,10 @@ import pytest
 
 from tests.conftest import SAMPLES
 from tracelens.parse import events as ev
+from tracelens.parse import weblogic_parser
 from tracelens.parse.parser import parse_records
 from tracelens.read.reader import ReadStats, read_records
+from tracelens.read.weblogic import System, detect, read_weblogic_records
 
 # Records that carry no routing meaning and stay generic `message` records: select() diagnostics
 # during a non-blocking connect (CNB).
@@ -20,8 +22,11 @@ LOGS = sorted(p.name for p in SAMPLES.glob("*.log"))
 
 def parsed(name: str) -> tuple[list[ev.Event], ReadStats]:
     stats = ReadStats()
+    path = str(SAMPLES / name)
+    if detect(path) is System.WEBLOGIC:  # a WebLogic proxy plug-in log: its own grammar
+        return list(weblogic_parser.parse_records(read_weblogic_records([path], stats))), stats
     lenient = name.startswith("real-03")  # the only header-less documentation excerpt
-    events = list(parse_records(read_records([str(SAMPLES / name)], stats, lenient=lenient), lenient=lenient))
+    events = list(parse_records(read_records([path], stats, lenient=lenient), lenient=lenient))
     return events, stats
 
 

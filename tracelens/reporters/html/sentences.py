@@ -73,6 +73,16 @@ PHRASES: dict[str, Phrase] = {
     "TL613": Phrase("WebLogic location whose MaxSkipTime is shorter than ConnectTimeoutSecs",
                     "WebLogic locations whose MaxSkipTime is shorter than ConnectTimeoutSecs"),
     "TL614": Phrase("WebLogic directive the plug-in does not know", "WebLogic directives the plug-in does not know"),
+    "TL701": Phrase("request whose cookie JVMIDs the plug-in could not map",
+                    "requests whose cookie JVMIDs the plug-in could not map", "taken by"),
+    "TL702": Phrase("WebLogic session left with one copy", "WebLogic sessions left with one copy", "on",
+                    Count.SESSIONS),
+    "TL703": Phrase("WebLogic session with both copies on one host", "WebLogic sessions with both copies on one host",
+                    "with its primary on", Count.SESSIONS),
+    "TL704": Phrase("WebLogic session lost with its copies", "WebLogic sessions lost with their copies", "to",
+                    Count.SESSIONS),
+    "TL705": Phrase("session cookie name the plug-in does not read", "session cookie names the plug-in does not read"),
+    "TL706": Phrase("POST over 64 KB without a session cookie", "POSTs over 64 KB without a session cookie", "to"),
 }
 MAX_NAMES = 3
 
