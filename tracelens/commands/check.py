@@ -18,6 +18,7 @@ from tracelens.commands.options import (
     CONFIG,
     SEVERITY_CHOICES,
     Format,
+    engine_options,
     format_option,
     output_options,
     reading_options,
@@ -151,6 +152,7 @@ FORMATS = tuple(f.value for f in WRITERS)
 @click.option("--affinity-miss", type=click.Choice(AFFINITY_MISS_CHOICES), default=None,
               help="See `tracelens analyze --help`.  [default: load-balance]")
 @reading_options
+@engine_options
 @output_options
 def check(files: tuple[str, ...], config: str | None, fail_on: str | None, select: tuple[str, ...],
           extend_select: tuple[str, ...], ignore: tuple[str, ...], extend_ignore: tuple[str, ...], fmt: Format | None,
