@@ -44,8 +44,6 @@ FLEET_EXTRA = "pip install 'tracelens[fleet]'"
 #: a part whose task fails (an exception on the worker) is run again this many times; a worker that dies
 #: is another matter: the scheduler gives its tasks to the other workers (``distributed.scheduler.allowed-failures``)
 RETRIES = 2
-#: how long to wait for a scheduler to answer, and for ``--workers N`` workers to join it
-CONNECT_SECONDS = 30
 _TOPIC = "tracelens-progress"
 
 
@@ -177,25 +175,32 @@ def _client(distributed: Any, settings: EngineSettings, on_note: OnNote | None) 
     NOTE: leaving the block closes the cluster it started also on Ctrl-C (KeyboardInterrupt) and on an
     error: its worker processes end with it, none is left behind.
     """
-    # the scheduler's and workers' INFO lines are theirs; a run shows its own progress and errors only
-    logging.getLogger("distributed").setLevel(logging.ERROR)
+    # NOTE: the scheduler's and workers' log lines are theirs, not the user's: a part that fails comes back
+    # as its exception, a worker that dies is rescheduled; and while the cluster started here closes (at the
+    # end, or on Ctrl-C) its workers log, with tracebacks, that the scheduler went away first
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    # NOTE: how long to wait for the scheduler, and for --workers N to join it, is Dask's own setting
+    # (distributed.comm.timeouts.connect, 30 s unless configured: DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s)
+    import dask
+
+    wait = dask.config.get("distributed.comm.timeouts.connect")
     with contextlib.ExitStack() as stack:
         if settings.scheduler:
             try:
-                client = stack.enter_context(distributed.Client(settings.scheduler, timeout=CONNECT_SECONDS,
+                client = stack.enter_context(distributed.Client(settings.scheduler, timeout=wait,
                                                                 set_as_default=False))
             except (OSError, TimeoutError, ValueError) as exc:
                 raise EngineError(f"--scheduler {settings.scheduler}: cannot connect ({_reason(exc)})") from None
             if settings.workers:
                 try:
-                    client.wait_for_workers(settings.workers, timeout=CONNECT_SECONDS)
+                    client.wait_for_workers(settings.workers, timeout=wait)
                 except (OSError, TimeoutError) as exc:
                     raise EngineError(f"--scheduler {settings.scheduler}: fewer than {settings.workers} worker(s) "
-                                      f"joined in {CONNECT_SECONDS} s ({_reason(exc)})") from None
+                                      f"joined in {wait} ({_reason(exc)})") from None
         else:
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=settings.workers or _cores(), threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=logging.ERROR))
+                host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL))
             client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
             if on_note is not None:
                 on_note(dashboard_note(client))
