@@ -177,7 +177,10 @@ def test_three_web_servers_on_a_scheduler_and_two_workers_give_the_local_report(
         assert f"tracelens: note: {web_server}: {Path(path).stat().st_size / 1000:,.1f} KB read" in got.stderr
     assert "Traceback" not in got.stderr
 
-    # check and export take the engine too, with the same answers
+
+
+def test_check_export_and_report_on_the_scheduler_give_the_local_answers(cluster: Cluster, tmp_path: Path) -> None:
+    files = fleet(tmp_path)
     check_local = run_cli("check", "--format", "json", *files)
     check_dask = tracelens("check", "--format", "json", "--scheduler", cluster.address, *files)
     assert (check_dask.returncode, check_dask.stdout) == (check_local.exit_code, check_local.stdout)
@@ -185,6 +188,9 @@ def test_three_web_servers_on_a_scheduler_and_two_workers_give_the_local_report(
     export_dask = tracelens("export", "--table", "requests", "--to", "-", "--engine", "dask", "--scheduler",
                             cluster.address, *files)
     assert export_dask.returncode == 0 and export_dask.stdout == export_local.stdout
+    report_local = run_cli("report", *files)
+    report_dask = tracelens("report", "--scheduler", cluster.address, *files)
+    assert report_dask.returncode == 0 and report_dask.stdout == report_local.stdout
 
 
 def test_a_web_server_that_cannot_be_read_is_damaged_input_and_the_others_are_analysed(cluster: Cluster,
