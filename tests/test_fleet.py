@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_cli
-from tests.plugin_requests import TRACE, Shape, _config_block, interleave, request
+from tests.plugin_requests import TRACE, Shape, config_block, interleave, request
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and process groups")
 distributed = pytest.importorskip("distributed")
@@ -45,7 +45,7 @@ def web_server_log(index: int) -> str:
     over to the other member."""
     rnd = random.Random(100 + index)
     t0 = datetime(2004, 6, 7, 10, 15, 1, 12345) + timedelta(milliseconds=7 * index)
-    head = _config_block(t0, PIDS[0], "00000e78", clf=False) + _config_block(
+    head = config_block(t0, PIDS[0], "00000e78", clf=False) + config_block(
         t0 + timedelta(milliseconds=5), PIDS[1], "00000c20", clf=False)
     shapes = (Shape.KEPT, Shape.NEW, Shape.KEPT, Shape.FAILOVER, Shape.NEW, Shape.KEPT)
     written = []
