@@ -17,6 +17,7 @@ from tracelens.config.files import load_any_config
 from tracelens.config.plugin_cfg import LoadBalance, PluginConfig
 from tracelens.config.topology import ClusterModel, MemberModel, Source, Topology, from_config
 from tracelens.config.weblogic import WebLogicConfig
+from tracelens.errors import InputError
 from tracelens.records import check_not_empty, count_records, iter_events
 
 __all__ = ["Reconstruction", "analyze", "check_not_empty", "count_records", "iter_events", "reconstruct"]
@@ -256,37 +257,111 @@ def reconstruct(
     parts are merged in log order, so that the result is the one of a single pass (below the request
     limit, which each part applies to its own requests). A line longer than ``max_record_bytes`` is an
     unparsed record (``line too long``).
+
+    Each web server is rebuilt on its own (:func:`reconstruct_part`) and the parts merged
+    (:func:`merge_parts`): the same two functions that ``--engine dask`` runs on its workers and its
+    client, so that both engines give the same answer.
     """
-    paths = as_paths(paths)
     if log_set is None:
-        log_set = plan(paths)
-    paths = log_set.paths
-    parts = _parts(paths, jobs, lenient)
-    assigned = parallel.plan_parts(head_text(paths[0], _PLAN_BYTES), parts) if parts > 1 else {}
-    tasks = [(log_set, tuple(affinity_cookies), separator, k, parts, assigned, progress if k == 0 else None, lenient,
-              max_record_bytes) for k in range(parts)]
-    done = parallel.run_tasks(_reconstruct_part, tasks, parts)
-    stats = done[0].stats  # every part reads every line
+        log_set = plan(as_paths(paths))
+    options = PartOptions(tuple(affinity_cookies), separator, lenient, jobs, max_record_bytes)
+    done = [reconstruct_part(log_set, web_server, options, progress) for web_server in log_set.web_servers]
+    return merge_parts(done, log_set)
+
+
+@dataclass(frozen=True, slots=True)
+class PartOptions:
+    """How every part of a log set is read: the same for each, wherever it runs."""
+
+    affinity_cookies: tuple[str, ...] = ("JSESSIONID",)
+    separator: str = ":"
+    lenient: bool = False
+    jobs: int = 1
+    max_record_bytes: int = MAX_RECORD_BYTES
+
+
+@dataclass(frozen=True, slots=True)
+class PartResult:
+    """What one web server's files rebuilt (its processes, requests, counts), before the merge.
+
+    It crosses from a worker to the client, so it holds only picklable data; ``failure`` says why a
+    part could not be read (the other parts are analysed without it).
+    """
+
+    web_server: str
+    paths: tuple[str, ...]
+    rebuilt: _Part | None
+    failure: str | None = None
+
+
+@collector_paused()
+def reconstruct_part(log_set: LogSet, web_server: str, options: PartOptions,
+                     progress: Callable[[ReadStats, int], None] | None = None) -> PartResult:
+    """Rebuild one web server's part of ``log_set``: its files read in order, its processes keyed as in the set.
+
+    An input error (a file that is no longer there, binary data, a gzip file that cannot be read) is the
+    part's ``failure``; :func:`merge_parts` decides whether it ends the analysis.
+    """
+    part = log_set.part(web_server)
+    paths = part.paths
+    try:
+        parts = _parts(paths, options.jobs, options.lenient)
+        assigned = parallel.plan_parts(head_text(paths[0], _PLAN_BYTES), parts) if parts > 1 else {}
+        tasks = [(part, options.affinity_cookies, options.separator, k, parts, assigned,
+                  progress if k == 0 else None, options.lenient, options.max_record_bytes) for k in range(parts)]
+        done = parallel.run_tasks(_reconstruct_part, tasks, parts)
+    except InputError as exc:
+        return PartResult(web_server, paths, None, str(exc))
+    if len(done) > 1:
+        return PartResult(web_server, paths, _merged(done))
+    one = done[0]
+    one.requests = sort_requests(one.requests, one.stats.files)
+    return PartResult(web_server, paths, one)
+
+
+def _merged(done: Sequence[_Part]) -> _Part:
+    """Parts fed disjoint processes of the same files, or disjoint files, as one part."""
+    stats = (done[0].stats if all(p.stats.files == done[0].stats.files for p in done)  # every part read every line
+             else ReadStats.merge([p.stats for p in done]))
     files = stats.files
-    if parts == 1:
-        one = done[0]
-        summary, tracker, facts, clock = one.summary, one.tracker, one.facts, one.clock
-    else:
-        summary = ParseSummary.merge([p.summary for p in done], files)
-        tracker = MemberTracker.merge([p.tracker for p in done], files)
-        facts = TraceFacts.merge([p.facts for p in done], files)
-        clock = ClockWatch.merge([p.clock for p in done], files)
-    tracker.finish(last_file=log_set.last_of)
-    requests = sort_requests([r for p in done for r in p.requests], files)
-    not_kept = sum(p.not_kept for p in done)
     firsts = [p.first_time for p in done if p.first_time is not None]
     lasts = [p.last_time for p in done if p.last_time is not None]
+    requests = sort_requests([r for p in done for r in p.requests], files)
+    return _Part(stats, ParseSummary.merge([p.summary for p in done], files),
+                 MemberTracker.merge([p.tracker for p in done], files),
+                 TraceFacts.merge([p.facts for p in done], files),
+                 ClockWatch.merge([p.clock for p in done], files), requests, sum(p.not_kept for p in done),
+                 min(firsts, default=None), max(lasts, default=None))
+
+
+def merge_parts(parts: Sequence[PartResult], log_set: LogSet) -> Reconstruction:
+    """The reconstruction of the whole log set from its web servers' parts (in the set's order of web servers).
+
+    Processes of different web servers are disjoint (keyed ``pid@web-server``), so member state, facts
+    and clocks merge in log order; requests are put in log order and grouped into sessions across
+    web servers here, on the whole set. A part that could not be read is an ``input.damaged`` note for
+    its web server, as long as another part was read; with one web server, or none read, its input
+    error ends the analysis as it would have without parts.
+    """
+    read = [p.rebuilt for p in parts if p.rebuilt is not None]
+    failed = [p for p in parts if p.rebuilt is None]
+    if failed and (not read or not log_set.several):
+        raise InputError(failed[0].failure or f"{failed[0].web_server}: could not be read")
+    one = read[0] if len(read) == 1 and not failed else _merged(read)
+    stats = one.stats
+    for p in failed:
+        stats.damage.append(f"{p.failure} (web server {p.web_server} not analysed: {len(p.paths)} file(s); "
+                            "the other web servers were)")
+    one.tracker.finish(last_file=log_set.last_of)
+    requests, not_kept = one.requests, one.not_kept
+    limit = sessions_module.REQUEST_LIMIT
+    if len(requests) > limit:  # each part kept up to the limit: the whole keeps the first ones in log order
+        requests, not_kept = requests[:limit], not_kept + len(requests) - limit
     sessions, untracked = group_sessions(requests)
     if not_kept:
-        untracked = dataclasses.replace(untracked, requests_not_kept=not_kept,
-                                        request_limit=sessions_module.REQUEST_LIMIT)
-    return Reconstruction(stats, summary, tracker, facts, requests, sessions, min(firsts, default=None),
-                          max(lasts, default=None), clock, untracked, log_set)
+        untracked = dataclasses.replace(untracked, requests_not_kept=not_kept, request_limit=limit)
+    return Reconstruction(stats, one.summary, one.tracker, one.facts, requests, sessions, one.first_time,
+                          one.last_time, one.clock, untracked, log_set)
 
 
 _PLAN_BYTES = 8 << 20  # the start of the log that decides how processes are shared among parts
@@ -331,29 +406,51 @@ def analyze(
     WebLogic proxy plug-in log is replayed against the WebLogic model, whose failover era is
     ``weblogic_failover`` (``secondary`` or ``random``; None: what the log's line shape shows).
     """
-    loaded = load_any_config(os.fspath(config)) if isinstance(config, str | os.PathLike) else config
-    # a WebLogic plug-in configuration is linted; plugin-cfg.xml is also what the replay runs against
+    loaded = resolve_config(config)
     cfg = loaded if isinstance(loaded, PluginConfig) else None
     wl_config = loaded if isinstance(loaded, WebLogicConfig) else None
     planned = log_set if log_set is not None else plan(as_paths(paths))
     kinds = systems(planned.paths, System(system))
-    weblogic_paths = [p for p in planned.paths if kinds[p] is System.WEBLOGIC]
-    if not weblogic_paths:
-        return _analyze_websphere(planned, cfg, lenient, settings, progress, jobs, max_record_bytes,
-                                  {p: System.WEBSPHERE.value for p in planned.paths}, wl_config)
+    if not any(kinds[p] is System.WEBLOGIC for p in planned.paths):
+        rec = reconstruct(planned.paths, lenient=lenient, affinity_cookies=affinity_cookies(loaded),
+                          separator=clone_separator(loaded), progress=progress, jobs=jobs, log_set=planned,
+                          max_record_bytes=max_record_bytes)
+        return finish(rec, loaded, settings, {p: System.WEBSPHERE.value for p in planned.paths})
     mode = FailoverMode(weblogic_failover) if weblogic_failover is not None else None
     return _analyze_with_weblogic(planned, kinds, cfg, lenient, settings, progress, jobs, max_record_bytes, mode,
                                   wl_config)
 
 
-def _analyze_websphere(log_set: LogSet, cfg: PluginConfig | None, lenient: bool,
-                       settings: RoutingSettings, progress: Callable[[ReadStats, int], None] | None, jobs: int,
-                       max_record_bytes: int, systems_read: dict[str, str],
-                       wl_config: WebLogicConfig | None = None) -> Analysis:
-    cookies = tuple(sorted(cfg.affinity_cookie_names())) if cfg else ("JSESSIONID",)
-    separator = "+" if cfg and any(c.clone_separator_change for c in cfg.clusters) else ":"
-    rec = reconstruct(log_set.paths, lenient=lenient, affinity_cookies=cookies, separator=separator,
-                      progress=progress, jobs=jobs, log_set=log_set, max_record_bytes=max_record_bytes)
+def resolve_config(config: str | os.PathLike[str] | PluginConfig | WebLogicConfig | None,
+                   ) -> PluginConfig | WebLogicConfig | None:
+    """A configuration path loaded (plugin-cfg.xml or WebLogic, told by content), or a loaded one as it is."""
+    return load_any_config(os.fspath(config)) if isinstance(config, str | os.PathLike) else config
+
+
+def affinity_cookies(loaded: PluginConfig | WebLogicConfig | None) -> tuple[str, ...]:
+    """The cookies the requests are read with: plugin-cfg.xml's, else the plug-in's default."""
+    return tuple(sorted(loaded.affinity_cookie_names())) if isinstance(loaded, PluginConfig) else ("JSESSIONID",)
+
+
+def clone_separator(loaded: PluginConfig | WebLogicConfig | None) -> str:
+    """The clone ID separator: ``+`` where plugin-cfg.xml changes it (z/OS), else ``:``."""
+    if isinstance(loaded, PluginConfig) and any(c.clone_separator_change for c in loaded.clusters):
+        return "+"
+    return ":"
+
+
+@collector_paused()
+def finish(rec: Reconstruction, loaded: PluginConfig | WebLogicConfig | None,
+           settings: RoutingSettings = DEFAULT_SETTINGS, systems_read: dict[str, str] | None = None) -> Analysis:
+    """The analysis over the whole reconstruction (every web server's parts merged): topology, replay, findings.
+
+    ``systems_read`` names the plug-in whose log each file is (all WebSphere when None).
+    """
+    # a WebLogic plug-in configuration is linted; plugin-cfg.xml is also what the replay runs against
+    cfg = loaded if isinstance(loaded, PluginConfig) else None
+    wl_config = loaded if isinstance(loaded, WebLogicConfig) else None
+    if systems_read is None:
+        systems_read = {f.path: System.WEBSPHERE.value for f in rec.log_set.files} if rec.log_set else {}
     check_not_empty(rec.stats)
     intervals = rec.tracker.intervals()
     topology = from_config(cfg) if cfg else from_trace(rec.facts, intervals, rec.requests)
@@ -387,8 +484,11 @@ def _analyze_with_weblogic(log_set: LogSet, kinds: dict[str, System], cfg: Plugi
     trace_clones: dict[str, str] = {}
     jumps: list[TimeJumps] = []
     if websphere:
-        part = _analyze_websphere(LogSet(websphere, log_set.given, log_set.order, log_set.duplicates), cfg, lenient,
-                                  settings, progress, jobs, max_record_bytes, {})
+        sub = LogSet(websphere, log_set.given, log_set.order, log_set.duplicates)
+        rec = reconstruct(sub.paths, lenient=lenient, affinity_cookies=affinity_cookies(cfg),
+                          separator=clone_separator(cfg), progress=progress, jobs=jobs, log_set=sub,
+                          max_record_bytes=max_record_bytes)
+        part = finish(rec, cfg, settings, {})
         _add_stats(stats, part.stats)
         summary = ParseSummary.merge([part.summary], part.stats.files)
         tracker, requests, verdicts, topology = part.tracker, list(part.requests), list(part.verdicts), part.topology

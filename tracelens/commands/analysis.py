@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tracelens.commands.options import jobs, log_set, max_record_bytes, refuse_unparsed, system, weblogic_failover
+from tracelens.commands.options import (
+    engine,
+    jobs,
+    log_set,
+    max_record_bytes,
+    refuse_unparsed,
+    system,
+    weblogic_failover,
+)
 
 if TYPE_CHECKING:
     from tracelens.api import Reconstruction
+    from tracelens.read.logset import LogSet
     from tracelens.report import Report
+    from tracelens.routing.model import RoutingSettings
 
 
 def reconstruct_logs(files: tuple[str, ...], config: str | None, lenient: bool, strict: bool) -> Reconstruction:
@@ -39,7 +49,14 @@ def analyze_logs(files: tuple[str, ...], config: str | None, lenient: bool, affi
     from tracelens.reporters.progress import progress_bar
     from tracelens.routing.model import AffinityMiss, RoutingSettings
 
+    chosen, scheduler, workers = engine()
     planned = log_set(files)
+    if chosen == "dask":
+        report = _analyze_on_dask(planned, config, lenient, RoutingSettings(AffinityMiss(affinity_miss)), scheduler,
+                                  workers)
+        if strict:
+            refuse_unparsed(report.summary)
+        return report
     with progress_bar(planned.paths) as progress:
         report = analyze(planned.paths, config, lenient=lenient, settings=RoutingSettings(AffinityMiss(affinity_miss)),
                          progress=progress, jobs=jobs(), log_set=planned, max_record_bytes=max_record_bytes(),
@@ -54,3 +71,20 @@ def holds_weblogic(files: tuple[str, ...]) -> bool:
     from tracelens.read.weblogic import System, systems
 
     return any(k is System.WEBLOGIC for k in systems(log_set(files).paths, System(system())).values())
+
+
+def _analyze_on_dask(planned: LogSet, config: str | None, lenient: bool, settings: RoutingSettings,
+                     scheduler: str | None, workers: int | None) -> Report:
+    """The analysis with each web server's part rebuilt on a Dask worker; the parts merged and finished here."""
+    from tracelens import fleet
+    from tracelens.api import PartOptions, affinity_cookies, clone_separator, finish, resolve_config
+    from tracelens.reporters.console import terminal
+    from tracelens.reporters.fleet_progress import fleet_progress
+
+    cfg = resolve_config(config)
+    options = PartOptions(affinity_cookies(cfg), clone_separator(cfg), lenient, 1, max_record_bytes())
+    engine_settings = fleet.EngineSettings(fleet.Engine.DASK, scheduler, workers)
+    with fleet_progress(fleet.part_sizes(planned)) as on_progress:
+        rec = fleet.reconstruct_fleet(planned, options, engine_settings, on_progress,
+                                      lambda text: terminal().message("note", text))
+    return finish(rec, cfg, settings)

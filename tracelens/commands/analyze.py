@@ -14,6 +14,7 @@ from tracelens.commands.options import (
     CONFIG,
     FILES,
     Format,
+    engine_options,
     format_option,
     output_options,
     reading_options,
@@ -46,6 +47,7 @@ WRITERS: dict[Format, Callable[[Report], None]] = {Format.RICH: _rich, Format.JS
 @format_option(WRITERS, Format.RICH, "A report for the terminal, or one JSON object (schema in the README).")
 @AFFINITY_MISS
 @reading_options
+@engine_options
 @output_options
 def analyze_command(files: tuple[str, ...], config: str | None, fmt: Format, affinity_miss: str, lenient: bool,
                     strict: bool) -> None:

@@ -19,6 +19,7 @@ from tracelens.commands.options import (
     SEVERITY_CHOICES,
     WEBLOGIC_FAILOVER,
     Format,
+    engine_options,
     format_option,
     output_options,
     reading_options,
@@ -153,6 +154,7 @@ FORMATS = tuple(f.value for f in WRITERS)
               help="See `tracelens analyze --help`.  [default: load-balance]")
 @WEBLOGIC_FAILOVER
 @reading_options
+@engine_options
 @output_options
 def check(files: tuple[str, ...], config: str | None, fail_on: str | None, select: tuple[str, ...],
           extend_select: tuple[str, ...], ignore: tuple[str, ...], extend_ignore: tuple[str, ...], fmt: Format | None,

@@ -14,6 +14,8 @@ from tracelens.commands.options import (
     CONFIG,
     FILES,
     QUIET,
+    engine,
+    engine_options,
     log_set,
     max_record_bytes,
     reading_options,
@@ -42,6 +44,7 @@ STDOUT_FORMATS = ("csv", "jsonl")  # reporters.table_files.STDOUT_FORMATS (check
 @CONFIG
 @AFFINITY_MISS
 @reading_options
+@engine_options
 @QUIET
 @COLOR
 def export_command(files: tuple[str, ...], table: str, out: str, fmt: str | None, config: str | None,
@@ -58,6 +61,9 @@ def export_command(files: tuple[str, ...], table: str, out: str, fmt: str | None
 
     to = exporter.target(out, fmt)  # an unusable OUT fails before the logs are read
     if table == "events":
+        if engine()[0] != "local":
+            raise click.UsageError("--table events streams the records from here; --engine dask is for the tables "
+                                   "of the analysis")
         stats = ReadStats()
         # a missing file fails here, before OUT is opened
         events = iter_events(log_set(files).paths, stats, lenient=lenient, max_record_bytes=max_record_bytes())

@@ -197,6 +197,47 @@ def reading_options(f: F) -> F:
     for every command that reads logs, in this order in its ``--help``."""
     return LENIENT(STRICT(SYSTEM(WEB_SERVER(JOBS(MAX_RECORD(f))))))
 
+# NOTE: the literal choices, not the enum (tracelens.fleet imports the analysis; see the note on imports above);
+# tests/test_fleet.py checks them against tracelens.fleet.Engine.
+ENGINE_CHOICES = ("local", "dask")
+
+
+def _store_engine(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    ctx.meta[f"tracelens.{param.name}"] = value
+    return value
+
+
+ENGINE = click.option(
+    "--engine", type=click.Choice(ENGINE_CHOICES), default=None, expose_value=False, callback=_store_engine,
+    help="Where each web server's logs are analysed: here (local), or in parallel on a Dask cluster (dask: a "
+         "LocalCluster on this machine's cores, or --scheduler's). The report is the same.  [default: local]")
+SCHEDULER = click.option(
+    "--scheduler", metavar="ADDRESS", default=None, expose_value=False, callback=_store_engine,
+    help="A running Dask scheduler (tcp://HOST:8786) whose workers read the same paths; implies --engine dask.")
+WORKERS = click.option(
+    "--workers", type=click.IntRange(min=1), default=None, metavar="N", expose_value=False, callback=_store_engine,
+    help="--engine dask: the LocalCluster's worker processes (default: one per core); with --scheduler, wait for "
+         "N workers to join.")
+
+
+def engine_options(f: F) -> F:
+    """``--engine``, ``--scheduler`` and ``--workers``: for the commands that analyse a fleet's logs."""
+    return ENGINE(SCHEDULER(WORKERS(f)))
+
+
+def engine() -> tuple[str, str | None, int | None]:
+    """``(engine, scheduler, workers)`` of the running command; ``--scheduler`` or ``--workers`` alone mean dask.
+
+    A command without these options runs locally.
+    """
+    meta = click.get_current_context().meta
+    chosen, scheduler, workers = meta.get("tracelens.engine"), meta.get("tracelens.scheduler"), meta.get(
+        "tracelens.workers")
+    if chosen == "local" and (scheduler or workers):
+        raise click.UsageError(f"{'--scheduler' if scheduler else '--workers'} is for --engine dask, not local")
+    return chosen or ("dask" if scheduler or workers else "local"), scheduler, workers
+
+
 class Format(str, enum.Enum):
     """Every ``--format`` of the commands. Each command maps the formats it takes to the function that
     writes them (its ``WRITERS``), and its option offers those, in that order."""

@@ -11,6 +11,7 @@ from tracelens.commands.options import (
     AFFINITY_MISS,
     CONFIG,
     FILES,
+    engine_options,
     output_options,
     reading_options,
 )
@@ -23,6 +24,7 @@ from tracelens.errors import REPORT_EXTRA, TracelensError
 @CONFIG
 @AFFINITY_MISS
 @reading_options
+@engine_options
 @output_options
 def report_command(files: tuple[str, ...], config: str | None, affinity_miss: str, lenient: bool,
                    strict: bool) -> None:

@@ -91,10 +91,21 @@ class LogSet:
     given: tuple[str, ...]
     order: Order
     duplicates: tuple[Duplicate, ...] = ()
+    #: one web server's files taken out of a set of several (a part of a fleet): its pids stay qualified
+    part_of_several: bool = False
 
     @property
     def paths(self) -> tuple[str, ...]:
         return tuple(f.path for f in self.files)
+
+    def part(self, web_server: str) -> LogSet:
+        """The files of one web server, read as that web server's part of the whole set.
+
+        NOTE: the part keeps the processes keyed as in the whole set (``pid@web-server`` when there are
+        several), so that what each part rebuilds merges without renaming anything.
+        """
+        files = tuple(f for f in self.files if f.web_server == web_server)
+        return LogSet(files, tuple(f.path for f in files), self.order, (), part_of_several=self.several)
 
     @property
     def web_servers(self) -> tuple[str, ...]:
@@ -104,7 +115,7 @@ class LogSet:
     @property
     def several(self) -> bool:
         """More than one web server: processes are keyed by ``pid@web-server``."""
-        return len(self.web_servers) > 1
+        return self.part_of_several or len(self.web_servers) > 1
 
     @property
     def reordered(self) -> bool:
@@ -149,6 +160,17 @@ class LogSet:
         while i + 1 < len(names) and self.files[i + 1].web_server == self.files[i].web_server:
             i += 1
         return names[i]
+
+
+@dataclass(frozen=True, slots=True)
+class PartProgress:
+    """Where a part of a fleet is: bytes read of its files' total, on which worker; ``done`` once its result is back."""
+
+    web_server: str
+    bytes_read: int
+    bytes_total: int
+    worker: str = ""
+    done: bool = False
 
 
 def process_key(web_server: str | None, pid: str) -> str:

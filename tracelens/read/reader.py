@@ -19,7 +19,7 @@ import os
 import stat
 import sys
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, BinaryIO, NamedTuple, cast
@@ -90,6 +90,22 @@ class ReadStats:
         self.latin1_lines += part.latin1_lines
         self.damage.extend(f"{d} (in the part starting at line {offset + 1})" for d in part.damage)
         self.lines_by_file[name] = offset + part.lines_by_file.get(name, 0)
+
+    @classmethod
+    def merge(cls, parts: Sequence[ReadStats]) -> ReadStats:
+        """What was read of disjoint sets of files (a fleet's web servers), in the order of ``parts``."""
+        out = cls()
+        for part in parts:
+            out.files.extend(part.files)
+            out.physical_lines += part.physical_lines
+            out.blank_lines += part.blank_lines
+            out.bytes_read += part.bytes_read
+            out.split_records += part.split_records
+            out.joined_lines += part.joined_lines
+            out.latin1_lines += part.latin1_lines
+            out.damage.extend(part.damage)
+            out.lines_by_file.update(part.lines_by_file)
+        return out
 
     @property
     def record_lines(self) -> int:

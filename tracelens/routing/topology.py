@@ -138,16 +138,26 @@ class TraceFacts:
                          for i, part in enumerate(parts) for name in firsts
                          for n, (key, value) in enumerate(getattr(part, name).items())),
                         key=lambda t: t[:3])
-        for *_, name, key, value in learnt:
-            out._first(name, key, value)
-        weights = sorted(((at(part._where[("max_weight", key)]), key, value)
+        # NOTE: where each fact was learnt is kept, so that a merged part merges again (a fleet's web
+        # server split by --jobs, then merged with the other web servers)
+        for _, i, _n, name, key, value in learnt:
+            facts: dict[str, Any] = getattr(out, name)
+            if key not in facts:
+                facts[key] = value
+                out._where[(name, key)] = parts[i]._where[(name, key)]
+        weights = sorted(((at(part._where[("max_weight", key)]), key, value, part._where[("max_weight", key)])
                           for part in parts for key, value in part.max_weight.items()), key=lambda t: t[0])
-        for _, key, value in weights:  # the last one logged wins, as in one pass
+        for _, key, value, where in weights:  # the last one logged wins, as in one pass
             out.max_weight[key] = value
-        named = [(at(p._where[("cluster_name", "")]), p.cluster_name) for p in parts if p.cluster_name is not None]
-        out.cluster_name = min(named, key=lambda t: t[0])[1] if named else None
-        modes = [(at(p._where[("load_balance", "")]), p.load_balance) for p in parts if p.load_balance is not None]
-        out.load_balance = max(modes, key=lambda t: t[0])[1] if modes else None
+            out._where[("max_weight", key)] = where
+        named = [(at(p._where[("cluster_name", "")]), p.cluster_name, p._where[("cluster_name", "")])
+                 for p in parts if p.cluster_name is not None]
+        if named:
+            _, out.cluster_name, out._where[("cluster_name", "")] = min(named, key=lambda t: t[0])
+        modes = [(at(p._where[("load_balance", "")]), p.load_balance, p._where[("load_balance", "")])
+                 for p in parts if p.load_balance is not None]
+        if modes:
+            _, out.load_balance, out._where[("load_balance", "")] = max(modes, key=lambda t: t[0])
         return out
 
 
