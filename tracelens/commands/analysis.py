@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import click
+
 from tracelens.commands.options import (
     engine,
     jobs,
@@ -52,6 +54,10 @@ def analyze_logs(files: tuple[str, ...], config: str | None, lenient: bool, affi
     chosen, scheduler, workers = engine()
     planned = log_set(files)
     if chosen == "dask":
+        if holds_weblogic(files):
+            # NOTE: the fleet's parts are WebSphere reconstructions; a WebLogic log would be read as one
+            raise click.UsageError("--engine dask reads WebSphere plug-in logs; analyse WebLogic proxy plug-in logs "
+                                   "with --engine local")
         report = _analyze_on_dask(planned, config, lenient, RoutingSettings(AffinityMiss(affinity_miss)), scheduler,
                                   workers)
         if strict:
