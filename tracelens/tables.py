@@ -39,6 +39,7 @@ from tracelens.parse import events as ev
 EVENT_KIND = pl.Enum(sorted(ev.event_kinds()))
 LEVEL = pl.Enum([m.value for m in ev.Level])
 AFFINITY_SOURCE = pl.Enum([m.value for m in ev.AffinitySource])
+SERVER_LIST = pl.Enum([m.value for m in ev.ServerList])
 #: tracelens.state.members.MemberState
 MEMBER_STATE = pl.Enum(["unknown", "up", "down", "retry_due"])
 #: tracelens.state.members.DownReason
@@ -131,9 +132,11 @@ EVENTS = Table(
         Column("pid", NAME, "the web-server process, as the header writes it (hex)"),
         Column("tid", NAME, "the thread of that process, as the header writes it (hex)"),
         Column("level", LEVEL, "the level word after the header"),
+        Column("function", NAME, "a located record's function (``serverGroupDecrementConnectionCount``, ...)"),
         Column("member", NAME, "the member the record names (``server``): status checks, picks, mark-downs, STATS"),
         Column("cookie_clone_id", NAME, "clone comparison: the clone ID read from the session cookie"),
-        Column("server_clone_id", NAME, "clone comparison: the clone ID of the member it was compared with"),
+        Column("server_clone_id", NAME, "clone comparison: the clone ID of the member it was compared with; "
+                                        "configuration load: ``Setting clone id`` of the member named before"),
         Column("marked_down", pl.Boolean(), "status check: ``markedDown 1``"),
         Column("retry_now", pl.Boolean(), "status check: ``retryNow 1``"),
         Column("retry_in", pl.Int32(), "seconds until the retry: ``retryInSec N`` or ``is marked down; retry in N``; "
@@ -146,16 +149,25 @@ EVENTS = Table(
         Column("port", pl.Int32(), "transport: the port"),
         Column("cookie_name", NAME, "cookie read, Set-Cookie: the cookie's name (JSESSIONID, SSLJSESSION, ...)"),
         Column("cookie_value", TEXT, "cookie read, Set-Cookie: the value as logged (cache ID, session ID, clone IDs)"),
-        Column("uri", TEXT, "route lookup, request info, request line, URL session: the URI"),
+        Column("affinity_source", AFFINITY_SOURCE, "affinity check: where the plug-in looks for the session ID "
+                                                   "(its cookie or URL name in cookie_name)"),
+        Column("pairs", pl.List(pl.Struct([pl.Field("name", TEXT), pl.Field("value", TEXT)])),
+               "Cookie header: every cookie in order; request info: every ``key='value'`` in order"),
+        Column("uri", TEXT, "route lookup, request line (its target), URL session: the URI"),
         Column("vhost", TEXT, "route lookup, request info: the virtual host"),
         Column("method", NAME, "request info, request line: the HTTP method"),
-        Column("weight", pl.Int32(), "pick: the member's current weight"),
+        Column("weight", pl.Int32(), "pick, weight state: the member's current weight"),
+        Column("max_weight", pl.Int32(), "weight state: the member's configured (maximum) weight"),
+        Column("cluster", NAME, "weights check: the cluster (server group)"),
+        Column("mode", NAME, "load balance mode: as logged"),
+        Column("server_list", SERVER_LIST, "configuration load: the list a member was added to"),
         Column("will_retry", pl.Boolean(), "failed transaction: ``will try another one``"),
         Column("pending", LINE, "STATS: pendingRequests (or pendingConnectionCount of a connection count)"),
         Column("failed", LINE, "STATS: failedRequests"),
         Column("affinity", LINE, "STATS: affinityRequests"),
         Column("total", LINE, "STATS: totalRequests (or totalConnectionsCount of a connection count)"),
         Column("reason", TEXT, "unparsed record: why it did not parse"),
+        Column("text", TEXT, "unparsed record: the record as read (its start, for a line over the record limit)"),
     ),
 )
 
