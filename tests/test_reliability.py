@@ -669,3 +669,33 @@ def test_requests_beyond_the_limit_are_counted_and_reported(monkeypatch: pytest.
     # member state is still followed to the end: the down interval ends at the failback's response
     (iv,) = report.tracker.intervals()
     assert iv.end_line == 188
+
+
+#: malformed headers, each with the reason the strict grammar gives it
+_BAD_HEADERS = {
+    "[Wed Dec 03 15:40:13 2014] 00000dbc 00000e78 TRACE: ws_common: websphereGetStream: Connect timeout fired":
+        "malformed process or thread id",
+    "[Wed Dec 3 15:40:13 2014] 00000dbc 00000e78 - TRACE: ws_common: websphereGetStream: Connect timeout fired":
+        "malformed timestamp",
+    "[Wed Dec 03 15:40:13 2014] 00000dbc 00000e78 - INFO: ws_common: websphereGetStream: Connect timeout fired":
+        "unknown level word",
+}
+
+
+@pytest.mark.parametrize("order", ["lenient first", "strict first"])
+def test_unparsed_reasons_are_the_same_with_and_without_lenient_in_any_order(order: str) -> None:
+    """The reason of an unparsed record is matched with the parser that failed on it, and cached per parser.
+
+    Before, the lenient parser's failures were matched against the strict parser's states (every one came
+    out "does not follow the log grammar") and cached under keys the strict parser's failures share.
+    """
+    from tracelens.parse import parser
+    from tracelens.read.reader import RawRecord
+
+    parser._reason_cache.clear()
+    records = [RawRecord("http_plugin.log", n, text) for n, text in enumerate(_BAD_HEADERS, start=1)]
+    runs = [True, False] if order == "lenient first" else [False, True]
+    for lenient in runs:
+        got = [str(getattr(e, "reason", e.kind)).split(" (column")[0]
+               for e in parser.parse_records(records, lenient=lenient)]
+        assert got == list(_BAD_HEADERS.values()), (lenient, got)

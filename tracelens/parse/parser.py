@@ -48,12 +48,15 @@ _BAD_EXAMPLES: dict[str, list[str]] = {
 _reason_cache: dict[Any, str] = {}
 
 
-def _reason(exc: UnexpectedInput, text: str, start: str) -> str:
+def _reason(exc: UnexpectedInput, text: str, start: str, lenient: bool) -> str:
     if isinstance(exc, UnexpectedEOF) or getattr(getattr(exc, "token", None), "type", None) == "$END":
         return "header without a record (truncated line)"
-    parser = build_parser()
+    # NOTE: the examples are matched with the parser that raised: the lenient grammar's parser states are
+    # numbered otherwise, so matching them against the strict parser's (or caching them under the same
+    # key) labelled every lenient failure "does not follow", and could label strict ones so too
+    parser = build_parser(lenient=lenient)
     state = getattr(exc.state, "position", exc.state)
-    key = (type(exc).__name__, state, start, getattr(exc, "char", None) == "[")
+    key = (lenient, type(exc).__name__, state, start, getattr(exc, "char", None) == "[")
     label = _reason_cache.get(key)
     if label is None:
         try:
@@ -135,7 +138,7 @@ class RecordParser:
             header, body = self._structure(raw.text)
         except UnexpectedInput as exc:
             return ev.Unparsed(raw.file, raw.line, None, None, None, None, None, None,
-                               reason=_reason(exc, raw.text, "record"), text=raw.text)
+                               reason=_reason(exc, raw.text, "record", self.lenient), text=raw.text)
         except (LarkError, ValueError, KeyError) as exc:
             # ValueError: a date the calendar does not have (Feb 30), an out-of-range hour
             return ev.Unparsed(raw.file, raw.line, None, None, None, None, None, None,
