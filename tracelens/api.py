@@ -489,7 +489,7 @@ def _analyze_with_weblogic(log_set: LogSet, kinds: dict[str, System], cfg: Plugi
                           separator=clone_separator(cfg), progress=progress, jobs=jobs, log_set=sub,
                           max_record_bytes=max_record_bytes)
         part = finish(rec, cfg, settings, {})
-        _add_stats(stats, part.stats)
+        stats = ReadStats.merge([part.stats])
         summary = ParseSummary.merge([part.summary], part.stats.files)
         tracker, requests, verdicts, topology = part.tracker, list(part.requests), list(part.verdicts), part.topology
         first, last = part.first_time, part.last_time
@@ -513,7 +513,7 @@ def _analyze_with_weblogic(log_set: LogSet, kinds: dict[str, System], cfg: Plugi
         if e.time is not None:
             first = e.time if first is None or e.time < first else first
             last = e.time if last is None or e.time > last else last
-    _add_stats(stats, wl_stats)
+    stats = ReadStats.merge([stats, wl_stats])
     summary = ParseSummary.merge([summary, wl_summary], stats.files)
     offset = len(requests)
     details = {offset + i: d for i, (_, d) in enumerate(pairs)}
@@ -540,18 +540,6 @@ def _analyze_with_weblogic(log_set: LogSet, kinds: dict[str, System], cfg: Plugi
         verdicts=verdicts, findings=run_rules(ctx), config=cfg, settings=settings, first_time=first, last_time=last,
         log_set=log_set, systems=systems_read, weblogic=view,
     )
-
-
-def _add_stats(total: ReadStats, part: ReadStats) -> None:
-    total.files.extend(part.files)
-    total.physical_lines += part.physical_lines
-    total.blank_lines += part.blank_lines
-    total.bytes_read += part.bytes_read
-    total.split_records += part.split_records
-    total.joined_lines += part.joined_lines
-    total.latin1_lines += part.latin1_lines
-    total.damage.extend(part.damage)
-    total.lines_by_file.update(part.lines_by_file)
 
 
 def _with_weblogic_servers(topology: Topology, details: dict[int, WlDetail], servers: dict[str, str],
