@@ -177,7 +177,7 @@ class EventTable:
         self._typed: dict[str, _Typed] = {}
         # NOTE: one small table of the distinct bodies of the kinds wanted, kept across blocks (recurring
         # bodies are most records), emptied with the cache; a block's rows gather their body's columns from it
-        self._bodies: pl.DataFrame = _LOADED.to_frame()
+        self._bodies: pl.DataFrame = pl.DataFrame(schema=_LOADED)
         self._pending: list[tuple[Any, ...]] = []
         self._rows: dict[str, int] = {}  # a body of a kind wanted -> its row of that table
 
@@ -223,7 +223,7 @@ class EventTable:
             # bounded, as the fast path's caches (emptied between blocks: a block's ids stay valid)
             self._typed.clear()
             self._rows.clear()
-            self._bodies = _LOADED.to_frame()
+            self._bodies = pl.DataFrame(schema=_LOADED)
         seconds, fractions, pids, tids, bodies, _others = zip(*rows, strict=True)
         counts = Counter(bodies)
         typed = self._typed

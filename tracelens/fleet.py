@@ -178,7 +178,8 @@ def _client(distributed: Any, settings: EngineSettings, on_note: OnNote | None) 
     # NOTE: the scheduler's and workers' log lines are theirs, not the user's: a part that fails comes back
     # as its exception, a worker that dies is rescheduled; and while the cluster started here closes (at the
     # end, or on Ctrl-C) its workers log, with tracebacks, that the scheduler went away first
-    logging.getLogger("distributed").setLevel(logging.CRITICAL)
+    # (the scheduler logs a client that went away at CRITICAL, with its traceback: hence above CRITICAL)
+    logging.getLogger("distributed").setLevel(_QUIET)
     # NOTE: how long to wait for the scheduler, and for --workers N to join it, is Dask's own setting
     # (distributed.comm.timeouts.connect, 30 s unless configured: DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT=5s)
     import dask
@@ -200,11 +201,15 @@ def _client(distributed: Any, settings: EngineSettings, on_note: OnNote | None) 
         else:
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=settings.workers or _cores(), threads_per_worker=1, processes=True,
-                host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=logging.CRITICAL))
+                host="127.0.0.1", dashboard_address="127.0.0.1:0", silence_logs=_QUIET))
             client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
             if on_note is not None:
                 on_note(dashboard_note(client))
         yield client
+
+
+#: a log level above every level distributed logs at
+_QUIET = logging.CRITICAL + 1
 
 
 def dashboard_note(client: Client) -> str:
